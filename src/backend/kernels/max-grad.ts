@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { JS_KERNEL_BACKENDS, kernelIO } from '../kernel-io.ts';
+import { normalizeAxes, reduceLayout } from './reduce-layout.ts';
+
+/**
+ * The gradient of a max over points. tfjs builds it as `dy · (x == broadcast(max))`, a broadcast
+ * Equal over the whole activation (6 s a step on wasm for PointNet). This kernel writes the same
+ * values in one pass: dy flows to every element equal to its max (ties all receive it, exactly as
+ * tfjs does, so results match the reference bit for bit).
+ */
+export const MAX_GRAD_KERNEL = 'BitpointMaxGrad';
+
+interface MaxGradAttrs {
+  axes: number[];
+}
+
+function registerMaxGradKernel(backendName: string): void {
+  tf.registerKernel({
+    kernelName: MAX_GRAD_KERNEL,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, y, dy } = inputs as { x: tf.TensorInfo; y: tf.TensorInfo; dy: tf.TensorInfo };
+      const layout = reduceLayout(x.shape, (attrs as unknown as MaxGradAttrs).axes)!;
+      const io = kernelIO(backendName, backend);
+      const out = io.alloc(x.shape, 'float32');
+      const xs = io.view(x) as Float32Array;
+      const ys = io.view(y) as Float32Array;
+      const dys = io.view(dy) as Float32Array;
+      const dx = io.view(out) as Float32Array;
+      const { outer, reduced, inner } = layout;
+      for (let o = 0; o < outer; o++) {
+        for (let r = 0; r < reduced; r++) {
+          const offset = (o * reduced + r) * inner;
+          const row = o * inner;
+          for (let i = 0; i < inner; i++) dx[offset + i] = xs[offset + i] === ys[row + i] ? dys[row + i]! : 0;
+        }
+      }
+      return out;
+    },
+  });
+}
+
+/**
+ * Replaces the registered gradient of `Max` (gradients are global in tfjs) with one that uses the
+ * kernel where the active backend has it, and the original formula everywhere else.
+ */
+export function installMaxGradient(backendName: string): string[] {
+  if (!(JS_KERNEL_BACKENDS as readonly string[]).includes(backendName)) return [];
+  if (!tf.getKernel(MAX_GRAD_KERNEL, backendName)) registerMaxGradKernel(backendName);
+  const original = tf.getGradient('Max');
+  if (!original || (original as { bitpoint?: boolean }).bitpoint) return ['MaxGrad'];
+  const replacement: tf.GradConfig & { bitpoint: true } = {
+    ...original,
+    bitpoint: true,
+    gradFunc: (dy, saved, attrs) => {
+      const [x, y] = saved as [tf.Tensor, tf.Tensor];
+      const axes = normalizeAxes((attrs as { reductionIndices: number | number[] }).reductionIndices, x.rank);
+      const layout = reduceLayout(x.shape, axes);
+      if (!layout || x.dtype !== 'float32' || !tf.getKernel(MAX_GRAD_KERNEL, tf.getBackend())) {
+        return original.gradFunc(dy, saved, attrs);
+      }
+      return { x: () => tf.engine().runKernel(MAX_GRAD_KERNEL, { x, y, dy: dy as tf.Tensor }, { axes } as unknown as tf.NamedAttrMap) as tf.Tensor };
+    },
+  };
+  tf.unregisterGradient('Max');
+  tf.registerGradient(replacement);
+  return ['MaxGrad'];
+}

@@ -1,0 +1,36 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { Module } from '../nn/module.ts';
+import { QuantizedLayer } from '../nn/layers/quantized-layer.ts';
+
+export type Task = 'classification' | 'segmentation';
+
+export interface ModelInput {
+  /** [B, N, C] point features (xyz, optionally normals) or [B, H, W, 1] images. */
+  inputs: tf.Tensor;
+  /** [B] object category, for part segmentation with ShapeNetPart's one-hot category input. */
+  categories?: tf.Tensor1D;
+}
+
+export interface ModelOutput {
+  /** [B, K] class logits or [B, N, K] per-point part logits. */
+  logits: tf.Tensor;
+  /** Extra loss terms the model asks for (PointNet's feature-transform regularizer), already weighted. */
+  auxiliaryLoss?: tf.Scalar;
+}
+
+/**
+ * A network bitpoint can train and compress. `firstLayer` and `lastLayer` name the layers that
+ * compression policies usually keep at full precision.
+ */
+export abstract class Model extends Module {
+  abstract readonly task: Task;
+  abstract readonly numClasses: number;
+  abstract readonly firstLayer: string;
+  abstract readonly lastLayer: string;
+  abstract forward(input: ModelInput): ModelOutput;
+
+  /** All weight layers with their hierarchical names, in definition order. */
+  weightLayers(): Array<[string, QuantizedLayer]> {
+    return this.namedModules().filter((entry): entry is [string, QuantizedLayer] => entry[1] instanceof QuantizedLayer);
+  }
+}

@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Dropout } from '../nn/layers/dropout.ts';
+import { Linear } from '../nn/layers/linear.ts';
+import { Module } from '../nn/module.ts';
+import type { InitializerSpec } from '../nn/init/index.ts';
+import type { Rng } from '../util/rng.ts';
+import { LinearBnAct, SharedMlp } from './blocks/shared-mlp.ts';
+import { orthogonalityLoss, TNet } from './blocks/tnet.ts';
+import { Model, type ModelInput, type ModelOutput } from './model.ts';
+
+export interface PointNetOptions {
+  rng: Rng;
+  numClasses: number;
+  /** Input channels per point: 3 (xyz) or 6 (xyz + normals). */
+  inputChannels?: number;
+  /** Input (3×3) and feature (64×64) transform networks; false gives the vanilla PointNet. */
+  inputTransform?: boolean;
+  featureTransform?: boolean;
+  /** Weight of the feature-transform orthogonality regularizer (0.001 in the paper). */
+  regularizerWeight?: number;
+  dropout?: number;
+  init?: InitializerSpec;
+}
+
+/**
+ * PointNet classifier (Qi et al. 2017): a shared MLP 3-64-64 | 64-64-128-1024 over points,
+ * max over points, FC 512-256 with BN+ReLU, dropout, then the class layer. Vanilla = no T-Nets,
+ * a straight 3-64-64-64-128-1024 MLP. Layer names: `encoder1.0.linear` is the first weight layer,
+ * `head.classifier` the last.
+ */
+export class PointNet extends Model {
+  readonly task = 'classification' as const;
+  readonly numClasses: number;
+  readonly firstLayer: string;
+  readonly lastLayer = 'head.classifier';
+  readonly inputTnet: TNet | null;
+  readonly featureTnet: TNet | null;
+  readonly encoder1: SharedMlp;
+  readonly encoder2: SharedMlp;
+  readonly fc1: LinearBnAct;
+  readonly fc2: LinearBnAct;
+  readonly dropout: Dropout;
+  readonly classifier: Linear;
+  private readonly regularizerWeight: number;
+
+  constructor(options: PointNetOptions) {
+    super();
+    const common = { rng: options.rng, init: options.init };
+    const channels = options.inputChannels ?? 3;
+    this.numClasses = options.numClasses;
+    this.regularizerWeight = options.regularizerWeight ?? 0.001;
+    this.inputTnet = options.inputTransform ? this.addModule('inputTnet', new TNet(channels, common)) : null;
+    this.encoder1 = this.addModule('encoder1', new SharedMlp([channels, 64, 64], common));
+    this.featureTnet = options.featureTransform ? this.addModule('featureTnet', new TNet(64, common)) : null;
+    this.encoder2 = this.addModule('encoder2', new SharedMlp([64, 64, 128, 1024], common));
+    const head = this.addModule('head', new PointNetHead(options, common));
+    this.fc1 = head.fc1;
+    this.fc2 = head.fc2;
+    this.dropout = head.dropout;
+    this.classifier = head.classifier;
+    this.firstLayer = this.inputTnet ? 'inputTnet.mlp.0.linear' : 'encoder1.0.linear';
+  }
+
+  /** Per-point features [B, N, 1024] before the max, and the feature transform if any. */
+  pointFeatures(points: tf.Tensor3D): { local64: tf.Tensor3D; features: tf.Tensor3D; featureMatrix: tf.Tensor3D | null } {
+    let x: tf.Tensor3D = points;
+    if (this.inputTnet) x = this.inputTnet.forward(x).output;
+    let local64 = this.encoder1.forward(x) as tf.Tensor3D;
+    let featureMatrix: tf.Tensor3D | null = null;
+    if (this.featureTnet) {
+      const t = this.featureTnet.forward(local64);
+      local64 = t.output;
+      featureMatrix = t.matrix;
+    }
+    return { local64, features: this.encoder2.forward(local64) as tf.Tensor3D, featureMatrix };
+  }
+
+  forward({ inputs }: ModelInput): ModelOutput {
+    const { features, featureMatrix } = this.pointFeatures(inputs as tf.Tensor3D);
+    const global = tf.max(features, 1);
+    const logits = this.classifier.forward(this.dropout.forward(this.fc2.forward(this.fc1.forward(global))));
+    const auxiliaryLoss =
+      featureMatrix && this.regularizerWeight > 0 ? (tf.mul(orthogonalityLoss(featureMatrix), this.regularizerWeight) as tf.Scalar) : undefined;
+    return { logits, auxiliaryLoss };
+  }
+}
+
+/** FC 1024-512-256 with BN+ReLU, dropout, then the class layer. */
+class PointNetHead extends Module {
+  readonly fc1: LinearBnAct;
+  readonly fc2: LinearBnAct;
+  readonly dropout: Dropout;
+  readonly classifier: Linear;
+
+  constructor(options: PointNetOptions, common: { rng: Rng; init?: InitializerSpec }) {
+    super();
+    this.fc1 = this.addModule('fc1', new LinearBnAct(1024, 512, common));
+    this.fc2 = this.addModule('fc2', new LinearBnAct(512, 256, common));
+    this.dropout = this.addModule('dropout', new Dropout(options.dropout ?? 0.3, options.rng.fork('dropout')));
+    this.classifier = this.addModule('classifier', new Linear(256, options.numClasses, common));
+  }
+}

@@ -1,0 +1,23 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from '../module.ts';
+import type { Rng } from '../../util/rng.ts';
+
+/** Inverted dropout: zeroes a fraction `rate` of values in training and rescales the rest; identity in eval. */
+export class Dropout extends Module {
+  constructor(
+    readonly rate: number,
+    private readonly rng: Rng,
+  ) {
+    super();
+    if (!(rate >= 0 && rate < 1)) throw new Error(`dropout rate must be in [0, 1), got ${rate}`);
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    if (!this.training || this.rate === 0) return x;
+    return tf.tidy(() => {
+      // The seed comes from the run's RNG so that a resumed run drops the same units.
+      const keep = tf.step(tf.sub(tf.randomUniform(x.shape, 0, 1, 'float32', this.rng.seedForTf()), this.rate));
+      return tf.mul(x, tf.mul(keep, 1 / (1 - this.rate)));
+    });
+  }
+}

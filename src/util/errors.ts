@@ -1,0 +1,41 @@
+/**
+ * One error class per domain. Each carries what a user needs to act on it: the file and position
+ * for a bad file, the key path for a bad config. The CLI prints `message` as one line and exits 1.
+ */
+export class BitpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A file that cannot be read: names the file and where (byte offset or line) it goes wrong. */
+export class FormatError extends BitpointError {
+  readonly file: string;
+  readonly position?: { byte?: number; line?: number };
+  constructor(file: string, problem: string, position?: { byte?: number; line?: number }) {
+    const where =
+      position?.line !== undefined ? ` (line ${position.line})` : position?.byte !== undefined ? ` (byte ${position.byte})` : '';
+    super(`${file}${where}: ${problem}`);
+    this.file = file;
+    this.position = position;
+  }
+}
+
+/** A bad configuration value: `path` is the dotted path of the key, e.g. `compress.layers.0.bits`. */
+export class ConfigError extends BitpointError {
+  readonly path: string;
+  constructor(path: string, problem: string) {
+    super(path ? `config ${path}: ${problem}` : `config: ${problem}`);
+    this.path = path;
+  }
+}
+
+/** Wrong command-line usage (unknown flag, missing argument): exit status 2. */
+export class UsageError extends BitpointError {}
+
+/** A backend that was asked for but cannot start (e.g. tfjs-node not installed). */
+export class BackendError extends BitpointError {}
+
+/** Training cannot go on (e.g. the loss became NaN). */
+export class TrainingError extends BitpointError {}
