@@ -1,0 +1,32 @@
+import type { InitializerSpec } from '../nn/init/index.ts';
+import type { Rng } from '../util/rng.ts';
+import { ConfigError } from '../util/errors.ts';
+import type { Model } from './model.ts';
+import { PointNet } from './pointnet.ts';
+
+/** Options every model understands; model-specific ones ride along in `extra`. */
+export interface ModelOptions {
+  rng: Rng;
+  numClasses: number;
+  inputChannels?: number;
+  init?: InitializerSpec;
+  dropout?: number;
+}
+
+type Factory = (options: ModelOptions) => Model;
+
+const FACTORIES: Record<string, Factory> = {
+  pointnet: (o) => new PointNet({ ...o, inputTransform: true, featureTransform: true }),
+  'pointnet-vanilla': (o) => new PointNet({ ...o, inputTransform: false, featureTransform: false }),
+};
+
+export function modelNames(): string[] {
+  return Object.keys(FACTORIES);
+}
+
+/** Creates a model by registry name, e.g. `createModel('pointnet-vanilla', {rng, numClasses: 40})`. */
+export function createModel(name: string, options: ModelOptions): Model {
+  const factory = FACTORIES[name];
+  if (!factory) throw new ConfigError('model', `unknown model '${name}': choose one of ${modelNames().join(', ')}`);
+  return factory(options);
+}
