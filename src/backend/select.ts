@@ -70,10 +70,11 @@ async function tryWasm(): Promise<boolean> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     const started = await tf.setBackend('wasm');
-    for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
-      for (const listener of process.listeners(event)) {
-        if (!before[event].has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
-      }
+    for (const listener of process.listeners('uncaughtException')) {
+      if (!before.uncaughtException.has(listener)) process.removeListener('uncaughtException', listener);
+    }
+    for (const listener of process.listeners('unhandledRejection')) {
+      if (!before.unhandledRejection.has(listener)) process.removeListener('unhandledRejection', listener);
     }
     return started;
   } catch {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Dropout } from '../nn/layers/dropout.ts';
+import { GlobalMaxPool } from '../nn/layers/global-max-pool.ts';
 import { Linear } from '../nn/layers/linear.ts';
 import { Module } from '../nn/module.ts';
 import type { InitializerSpec } from '../nn/init/index.ts';
@@ -37,6 +38,7 @@ export class PointNet extends Model {
   readonly featureTnet: TNet | null;
   readonly encoder1: SharedMlp;
   readonly encoder2: SharedMlp;
+  readonly pool: GlobalMaxPool;
   readonly fc1: LinearBnAct;
   readonly fc2: LinearBnAct;
   readonly dropout: Dropout;
@@ -53,6 +55,7 @@ export class PointNet extends Model {
     this.encoder1 = this.addModule('encoder1', new SharedMlp([channels, 64, 64], common));
     this.featureTnet = options.featureTransform ? this.addModule('featureTnet', new TNet(64, common)) : null;
     this.encoder2 = this.addModule('encoder2', new SharedMlp([64, 64, 128, 1024], common));
+    this.pool = this.addModule('pool', new GlobalMaxPool());
     const head = this.addModule('head', new PointNetHead(options, common));
     this.fc1 = head.fc1;
     this.fc2 = head.fc2;
@@ -77,7 +80,7 @@ export class PointNet extends Model {
 
   forward({ inputs }: ModelInput): ModelOutput {
     const { features, featureMatrix } = this.pointFeatures(inputs as tf.Tensor3D);
-    const global = tf.max(features, 1);
+    const global = this.pool.forward(features);
     const logits = this.classifier.forward(this.dropout.forward(this.fc2.forward(this.fc1.forward(global))));
     const auxiliaryLoss =
       featureMatrix && this.regularizerWeight > 0 ? (tf.mul(orthogonalityLoss(featureMatrix), this.regularizerWeight) as tf.Scalar) : undefined;

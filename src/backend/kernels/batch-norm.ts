@@ -8,11 +8,9 @@ import { JS_KERNEL_BACKENDS, kernelIO } from '../kernel-io.ts';
  *
  *   forward:  y = γ·x̂ + β,  x̂ = (x − μ)/√(σ² + ε)        outputs [y, μ, σ²]
  *   backward: dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/√(σ²+ε) · (dy − dβ/M − x̂·dγ/M)
- * (the parameter-gradient pass runs twice when both γ and β need it: it is the cheap one)
  */
 export const BATCH_NORM_TRAIN_KERNEL = 'BitpointBatchNormTrain';
-export const BATCH_NORM_GRAD_INPUT_KERNEL = 'BitpointBatchNormGradInput';
-export const BATCH_NORM_GRAD_PARAMS_KERNEL = 'BitpointBatchNormGradParams';
+export const BATCH_NORM_GRAD_KERNEL = 'BitpointBatchNormGrad';
 
 interface Attrs {
   epsilon: number;
@@ -95,40 +93,35 @@ function backwardSums({ dy, x, mean, invStd, rows, channels }: BackwardInputs): 
   return { sumDy, sumDyXhat };
 }
 
-/**
- * Two backward kernels, because tfjs computes each input's gradient in its own scope: one for
- * dx (two passes), one for dγ and dβ (one pass), so neither result outlives its scope.
- */
+/** One backward kernel: the per-channel sums (one pass), then dx (a second pass). */
 function registerBackward(backendName: string): void {
-  const prepare = (inputs: tf.NamedTensorInfoMap, backend: unknown, epsilon: number, extra: (io: ReturnType<typeof kernelIO>, x: tf.TensorInfo) => tf.TensorInfo[]) => {
-    const { dy, x, mean, variance } = inputs as Record<'dy' | 'x' | 'mean' | 'variance', tf.TensorInfo>;
-    const channels = x.shape[x.shape.length - 1]!;
-    const rows = x.shape.reduce((p, d) => p * d, 1) / channels;
-    const io = kernelIO(backendName, backend);
-    const outputs = extra(io, x);
-    const v = io.view(variance) as Float32Array;
-    const invStd = new Float32Array(channels);
-    for (let c = 0; c < channels; c++) invStd[c] = 1 / Math.sqrt(v[c]! + epsilon);
-    const data: BackwardInputs = {
-      dy: io.view(dy) as Float32Array,
-      x: io.view(x) as Float32Array,
-      mean: io.view(mean) as Float32Array,
-      invStd,
-      rows,
-      channels,
-    };
-    return { io, outputs, data };
-  };
-
   tf.registerKernel({
-    kernelName: BATCH_NORM_GRAD_INPUT_KERNEL,
+    kernelName: BATCH_NORM_GRAD_KERNEL,
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
+      const { dy, x, gamma, mean, variance } = inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'variance', tf.TensorInfo>;
       const { epsilon } = attrs as unknown as Attrs;
-      const { io, outputs, data } = prepare(inputs, backend, epsilon, (io, x) => [io.alloc(x.shape, 'float32')]);
-      const { rows, channels, dy, x, mean, invStd } = data;
-      const g = io.view(inputs['gamma'] as tf.TensorInfo) as Float32Array;
+      const channels = x.shape[x.shape.length - 1]!;
+      const rows = x.shape.reduce((p, d) => p * d, 1) / channels;
+      const io = kernelIO(backendName, backend);
+      const dxInfo = io.alloc(x.shape, 'float32');
+      const dGammaInfo = io.alloc([channels], 'float32');
+      const dBetaInfo = io.alloc([channels], 'float32');
+      const v = io.view(variance) as Float32Array;
+      const invStd = new Float32Array(channels);
+      for (let c = 0; c < channels; c++) invStd[c] = 1 / Math.sqrt(v[c]! + epsilon);
+      const data: BackwardInputs = {
+        dy: io.view(dy) as Float32Array,
+        x: io.view(x) as Float32Array,
+        mean: io.view(mean) as Float32Array,
+        invStd,
+        rows,
+        channels,
+      };
       const { sumDy, sumDyXhat } = backwardSums(data);
+      (io.view(dGammaInfo) as Float32Array).set(sumDyXhat);
+      (io.view(dBetaInfo) as Float32Array).set(sumDy);
+      const g = io.view(gamma) as Float32Array;
       const k = new Float32Array(channels);
       const meanDy = new Float32Array(channels);
       const meanDyXhat = new Float32Array(channels);
@@ -137,31 +130,16 @@ function registerBackward(backendName: string): void {
         meanDy[c] = sumDy[c]! / rows;
         meanDyXhat[c] = sumDyXhat[c]! / rows;
       }
-      const dx = io.view(outputs[0]!) as Float32Array;
+      const dx = io.view(dxInfo) as Float32Array;
+      const { dy: dys, x: xs, mean: mu } = data;
       for (let r = 0; r < rows; r++) {
         const o = r * channels;
         for (let c = 0; c < channels; c++) {
-          const xhat = (x[o + c]! - mean[c]!) * invStd[c]!;
-          dx[o + c] = k[c]! * (dy[o + c]! - meanDy[c]! - xhat * meanDyXhat[c]!);
+          const xhat = (xs[o + c]! - mu[c]!) * invStd[c]!;
+          dx[o + c] = k[c]! * (dys[o + c]! - meanDy[c]! - xhat * meanDyXhat[c]!);
         }
       }
-      return outputs[0]!;
-    },
-  });
-
-  tf.registerKernel({
-    kernelName: BATCH_NORM_GRAD_PARAMS_KERNEL,
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { epsilon } = attrs as unknown as Attrs;
-      const { io, outputs, data } = prepare(inputs, backend, epsilon, (io, x) => {
-        const channels = x.shape[x.shape.length - 1]!;
-        return [io.alloc([channels], 'float32'), io.alloc([channels], 'float32')];
-      });
-      const { sumDy, sumDyXhat } = backwardSums(data);
-      (io.view(outputs[0]!) as Float32Array).set(sumDyXhat);
-      (io.view(outputs[1]!) as Float32Array).set(sumDy);
-      return outputs;
+      return [dxInfo, dGammaInfo, dBetaInfo];
     },
   });
 }
@@ -178,21 +156,11 @@ function registerGradient(): void {
     gradFunc: (dys, saved, attrs) => {
       const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
       const [x, gamma, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const inputs = { dy, x, gamma, mean, variance };
-      const params = () => tf.engine().runKernel(BATCH_NORM_GRAD_PARAMS_KERNEL, inputs, attrs) as tf.Tensor[];
-      return {
-        x: () => tf.engine().runKernel(BATCH_NORM_GRAD_INPUT_KERNEL, inputs, attrs) as tf.Tensor,
-        gamma: () => {
-          const [dGamma, dBeta] = params();
-          dBeta!.dispose();
-          return dGamma!;
-        },
-        beta: () => {
-          const [dGamma, dBeta] = params();
-          dGamma!.dispose();
-          return dBeta!;
-        },
-      };
+      // Computed here, not inside the per-input closures: tfjs runs each closure in its own scope,
+      // so a result shared between closures would be disposed by the first. Created here, the
+      // three tensors live in the gradient computation's scope, which frees whatever is unused.
+      const [dx, dGamma, dBeta] = tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy, x, gamma, mean, variance }, attrs) as tf.Tensor[];
+      return { x: () => dx!, gamma: () => dGamma!, beta: () => dBeta! };
     },
   });
 }
@@ -204,5 +172,5 @@ export function installBatchNormKernels(backendName: string): string[] {
     registerBackward(backendName);
   }
   registerGradient();
-  return [BATCH_NORM_TRAIN_KERNEL, BATCH_NORM_GRAD_INPUT_KERNEL, BATCH_NORM_GRAD_PARAMS_KERNEL];
+  return [BATCH_NORM_TRAIN_KERNEL, BATCH_NORM_GRAD_KERNEL];
 }

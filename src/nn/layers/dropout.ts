@@ -6,10 +6,19 @@ import type { Rng } from '../../util/rng.ts';
 export class Dropout extends Module {
   constructor(
     readonly rate: number,
-    private readonly rng: Rng,
+    private rng: Rng,
   ) {
     super();
     if (!(rate >= 0 && rate < 1)) throw new Error(`dropout rate must be in [0, 1), got ${rate}`);
+  }
+
+  /** The random stream of the masks, for checkpoints (getState/setState) and data-parallel replicas. */
+  get random(): Rng {
+    return this.rng;
+  }
+
+  set random(rng: Rng) {
+    this.rng = rng;
   }
 
   forward(x: tf.Tensor): tf.Tensor {

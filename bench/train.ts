@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend, type BackendRequest } from '../src/backend/select.ts';
+import { createOptimizer } from '../src/train/optimizers/index.ts';
+import { DataParallel } from '../src/train/parallel/data-parallel.ts';
+import { buildReplicaModel } from '../src/train/parallel/replica.ts';
+import { Trainer, type Batch } from '../src/train/trainer.ts';
+import { Rng } from '../src/util/rng.ts';
+
+export interface TrainBenchmarkOptions {
+  backend: BackendRequest;
+  model: string;
+  batchSize: number;
+  points: number;
+  numClasses: number;
+  /** Measured steps (after warm-up); the median is reported. */
+  steps: number;
+  warmup: number;
+  /** Extra steps run only to check that the tensor count stays flat. */
+  leakCheckSteps: number;
+  /** Worker threads for data parallelism (0: the main thread alone). */
+  workers: number;
+  log?: (text: string) => void;
+}
+
+export const TRAIN_BENCHMARK_DEFAULTS: Omit<TrainBenchmarkOptions, 'backend' | 'log'> = {
+  model: 'pointnet-vanilla',
+  batchSize: 32,
+  points: 1024,
+  numClasses: 40,
+  steps: 5,
+  warmup: 2,
+  leakCheckSteps: 0,
+  workers: 1,
+};
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The reference training workload (issue 2): a classifier on random clouds with Adam, timing whole
+ * optimizer steps (forward, backward, update, reading the loss) and evaluation-mode inference.
+ */
+export async function runTrainBenchmark(options: TrainBenchmarkOptions): Promise<Record<string, unknown>> {
+  const log = options.log ?? (() => {});
+  const backend = await useBackend(options.backend);
+  const rng = new Rng(1234);
+  const spec = { model: options.model, numClasses: options.numClasses, seed: 1234, backend: backend.name as 'wasm' };
+  const model = buildReplicaModel({ ...spec, replica: 0 });
+  const parallel = options.workers > 0 ? await DataParallel.start(spec, options.workers, model.parameters()) : null;
+  const trainer = new Trainer(model, {
+    optimizer: createOptimizer({ name: 'adam' }),
+    learningRate: () => 1e-3,
+  });
+  const inputs = tf.randomNormal([options.batchSize, options.points, 3], 0, 1, 'float32', 7);
+  const targets = tf.tensor1d(
+    Array.from({ length: options.batchSize }, () => rng.int(options.numClasses)),
+    'int32',
+  );
+  const batch = { inputs, targets };
+  const step = async (b: Batch) => {
+    if (!parallel) return trainer.trainStep(b);
+    const { gradients, ...result } = await parallel.computeGradients(trainer, b);
+    trainer.applyGradients(gradients, result.loss);
+    return result;
+  };
+
+  const stepMs: number[] = [];
+  for (let i = 0; i < options.warmup + options.steps; i++) {
+    const start = performance.now();
+    await step(batch);
+    const elapsed = performance.now() - start;
+    if (i >= options.warmup) stepMs.push(elapsed);
+    log(`train step ${i + 1}: ${elapsed.toFixed(0)} ms${i < options.warmup ? ' (warm-up)' : ''}`);
+  }
+  const tensorsBefore = tf.memory().numTensors;
+  for (let i = 0; i < options.leakCheckSteps; i++) await step(batch);
+  const tensorsAfter = tf.memory().numTensors;
+
+  const inferMs: number[] = [];
+  for (let i = 0; i < options.warmup + options.steps; i++) {
+    const start = performance.now();
+    const logits = trainer.predict(batch);
+    logits.dataSync();
+    logits.dispose();
+    if (i >= options.warmup) inferMs.push(performance.now() - start);
+  }
+  inputs.dispose();
+  targets.dispose();
+  await parallel?.close();
+  const trainStepMs = median(stepMs);
+  const inferBatchMs = median(inferMs);
+  return {
+    benchmark: 'train',
+    backend: backend.name,
+    kernel_fixes: backend.kernelFixes,
+    model: options.model,
+    batch_size: options.batchSize,
+    threads: options.workers + 1,
+    points: options.points,
+    train_step_ms: Math.round(trainStepMs),
+    train_samples_per_s: Number(((options.batchSize * 1000) / trainStepMs).toFixed(2)),
+    infer_batch_ms: Math.round(inferBatchMs),
+    infer_samples_per_s: Number(((options.batchSize * 1000) / inferBatchMs).toFixed(2)),
+    peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
+    tensors_per_step_growth: options.leakCheckSteps > 0 ? (tensorsAfter - tensorsBefore) / options.leakCheckSteps : null,
+    leak_check_steps: options.leakCheckSteps,
+    steps_measured: options.steps,
+  };
+}

@@ -1,0 +1,48 @@
+import { parseBackendRequest } from '../backend/select.ts';
+import { UsageError } from '../util/errors.ts';
+import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts';
+
+/**
+ * `bitpoint bench <train|load> [--json]`: performance targets as benchmarks that print JSON.
+ * Never run from the test suite; figures in notes and the README come from here.
+ */
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'Run a benchmark and print its figures (one JSON object with --json).',
+  usage: 'bitpoint bench <train|load> [--model NAME] [--batch-size N] [--points N] [--steps N] [--workers N] [--backend B] [--json]',
+  flags: {
+    model: { type: 'string' },
+    'batch-size': { type: 'string' },
+    points: { type: 'string' },
+    steps: { type: 'string' },
+    'leak-check-steps': { type: 'string' },
+    workers: { type: 'string' },
+  },
+  async run(ctx) {
+    const [which] = ctx.positionals;
+    let result: Record<string, unknown>;
+    if (which === 'train') {
+      const { runTrainBenchmark, TRAIN_BENCHMARK_DEFAULTS: d } = await import('../../bench/train.ts');
+      result = await runTrainBenchmark({
+        backend: parseBackendRequest(stringFlag(ctx, 'backend')),
+        model: stringFlag(ctx, 'model') ?? d.model,
+        batchSize: numberFlag(ctx, 'batch-size', { integer: true, min: 1 }) ?? d.batchSize,
+        points: numberFlag(ctx, 'points', { integer: true, min: 1 }) ?? d.points,
+        numClasses: d.numClasses,
+        steps: numberFlag(ctx, 'steps', { integer: true, min: 1 }) ?? d.steps,
+        warmup: d.warmup,
+        leakCheckSteps: numberFlag(ctx, 'leak-check-steps', { integer: true, min: 0 }) ?? d.leakCheckSteps,
+        workers: numberFlag(ctx, 'workers', { integer: true, min: 0 }) ?? d.workers,
+        log: ctx.log,
+      });
+    } else if (which === 'load') {
+      const { runLoadBenchmark } = await import('../../bench/load.ts');
+      result = await runLoadBenchmark();
+    } else {
+      throw new UsageError(`bench: say which benchmark: train or load\nusage: ${benchCommand.usage}`);
+    }
+    if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify(result));
+    else for (const [key, value] of Object.entries(result)) ctx.out(`${key}: ${Array.isArray(value) ? value.join(', ') : value}`);
+    return 0;
+  },
+};

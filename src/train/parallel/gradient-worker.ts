@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { parentPort } from 'node:worker_threads';
+import { useBackend } from '../../backend/select.ts';
+import type { Model } from '../../models/model.ts';
+import type { Parameter } from '../../nn/parameter.ts';
+import { createOptimizer } from '../optimizers/index.ts';
+import { Trainer } from '../trainer.ts';
+import { fromTensorData, type FromWorker, type ToWorker } from './messages.ts';
+import { buildReplicaModel } from './replica.ts';
+
+/**
+ * A data-parallel replica: receives the current parameters and a shard of the batch, returns the
+ * shard's loss and gradients. It never updates weights itself; the main thread owns the optimizer.
+ */
+const port = parentPort!;
+let model: Model | null = null;
+let trainer: Trainer | null = null;
+let parameters: Parameter[] = [];
+
+function reply(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+port.on('message', async (message: ToWorker) => {
+  try {
+    if (message.type === 'init') {
+      const backend = await useBackend(message.spec.backend);
+      model = buildReplicaModel(message.spec);
+      parameters = model.parameters();
+      // The optimizer is never used here; Trainer needs one to be constructed.
+      trainer = new Trainer(model, { optimizer: createOptimizer({ name: 'sgd' }), learningRate: () => 0, labelSmoothing: message.spec.labelSmoothing });
+      reply({ type: 'ready', parameterPaths: model.namedParameters().map(([path]) => path), backend: backend.name });
+    } else if (message.type === 'step') {
+      if (!model || !trainer) throw new Error('worker received a step before init');
+      tf.tidy(() => message.parameters.forEach((values, i) => parameters[i]!.assign(tf.tensor(values, parameters[i]!.shape))));
+      const inputs = fromTensorData(message.inputs);
+      const targets = fromTensorData(message.targets);
+      const categories = message.categories ? (fromTensorData(message.categories) as tf.Tensor1D) : undefined;
+      const result = trainer.computeGradients({ inputs, targets, categories });
+      tf.dispose([inputs, targets, categories ?? []]);
+      const gradients: Array<[string, Float32Array]> = [];
+      for (const [path, grad] of result.gradients) {
+        // Copies: on the cpu backend dataSync returns the tensor's own storage, which must not be transferred.
+        gradients.push([path, (grad.dataSync() as Float32Array).slice()]);
+        grad.dispose();
+      }
+      const state: Array<[string, Float32Array]> = parameters
+        .filter((p) => !p.trainable)
+        .map((p) => [p.path, (p.variable.dataSync() as Float32Array).slice()]);
+      const transfer = [...gradients, ...state].map(([, data]) => data.buffer as ArrayBuffer);
+      reply({ type: 'gradients', loss: result.loss, correct: result.correct, count: result.count, gradients, state }, transfer);
+    } else if (message.type === 'close') {
+      model?.dispose();
+      port.close();
+    }
+  } catch (error) {
+    reply({ type: 'error', message: (error as Error)?.stack ?? String(error) });
+  }
+});

@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** A tensor as plain data, for postMessage between threads. */
+export interface TensorData {
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  data: Float32Array | Int32Array;
+}
+
+/** How to build a model replica identical to the main one (same registry name, options, seed). */
+export interface ReplicaSpec {
+  model: string;
+  numClasses: number;
+  inputChannels?: number;
+  init?: unknown;
+  dropout?: number;
+  /** Compression policy as given to `bitpoint train --compress` (name, file or object). */
+  compress?: unknown;
+  seed: number;
+  backend: 'wasm' | 'cpu' | 'node' | 'node-gpu';
+  labelSmoothing?: number;
+  /** Index of this replica (0 is the main thread); seeds its dropout stream. */
+  replica: number;
+}
+
+export type ToWorker =
+  | { type: 'init'; spec: ReplicaSpec }
+  | {
+      type: 'step';
+      /** Every parameter (trainable and state) in `namedParameters()` order. */
+      parameters: Float32Array[];
+      inputs: TensorData;
+      targets: TensorData;
+      categories?: TensorData;
+    }
+  | { type: 'close' };
+
+export type FromWorker =
+  | { type: 'ready'; parameterPaths: string[]; backend: string }
+  | {
+      type: 'gradients';
+      loss: number;
+      correct: number;
+      count: number;
+      /** Gradients of the trainable parameters, by path. */
+      gradients: Array<[string, Float32Array]>;
+      /** Non-trainable state after the step (BatchNorm running statistics, masks). */
+      state: Array<[string, Float32Array]>;
+    }
+  | { type: 'error'; message: string };
+
+export function toTensorData(t: tf.Tensor): TensorData {
+  const dtype = t.dtype === 'int32' ? 'int32' : 'float32';
+  return { shape: t.shape, dtype, data: t.dataSync() as Float32Array | Int32Array };
+}
+
+export function fromTensorData(d: TensorData): tf.Tensor {
+  return tf.tensor(d.data, d.shape, d.dtype);
+}
