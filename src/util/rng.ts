@@ -28,7 +28,6 @@ function hashString(text: string): number {
 
 export class Rng {
   private s: Uint32Array;
-  private spareNormal: number | null = null;
 
   constructor(seed: number | RngState) {
     this.s = new Uint32Array(4);
@@ -70,19 +69,15 @@ export class Rng {
     return Math.floor(this.uniform() * n);
   }
 
-  /** Standard normal (Box–Muller, the second value is kept for the next call). */
+  /**
+   * Standard normal (Box–Muller). The second value of each pair is not cached: the whole state
+   * is then the four words, so saving it never changes what the stream draws next.
+   */
   normal(): number {
-    if (this.spareNormal !== null) {
-      const v = this.spareNormal;
-      this.spareNormal = null;
-      return v;
-    }
     let u = 0;
     while (u === 0) u = this.uniform();
     const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spareNormal = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
   /** Fisher–Yates shuffle in place. */
@@ -106,14 +101,11 @@ export class Rng {
   }
 
   getState(): RngState {
-    // The cached Box–Muller value is dropped so that state → restore is exact.
-    this.spareNormal = null;
     return [this.s[0]!, this.s[1]!, this.s[2]!, this.s[3]!];
   }
 
   setState(state: RngState): void {
     this.s.set(state);
-    this.spareNormal = null;
   }
 }
 

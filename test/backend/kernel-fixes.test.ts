@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/backend/select.ts';
 import { batchNormTraining } from '../../src/nn/ops/batch-norm-training.ts';
+import { simdKernelsFor } from '../../src/backend/simd/simd-kernels.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /**
@@ -67,6 +68,8 @@ describe('wasm kernel fixes against the cpu backend', () => {
   beforeAll(async () => {
     const info = await useBackend('wasm');
     expect(info.name).toBe('wasm');
+    // The SIMD kernels must load on this machine, or the tests below would only test the JS fallback.
+    expect(simdKernelsFor(tf.backend())).not.toBeNull();
     expect(info.kernelFixes).toEqual(expect.arrayContaining(['BatchMatMul', 'Sum', 'Max', 'MaxGrad', 'UnsortedSegmentSum', 'Conv2DBackpropFilter']));
   });
 
@@ -115,6 +118,11 @@ describe('wasm kernel fixes against the cpu backend', () => {
     const f = (t: tf.Tensor | undefined, g: tf.Tensor | undefined, b: tf.Tensor | undefined) =>
       batchNormTraining(t!, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5).y;
     await expectSameOnWasmAndCpu([x, gamma, beta], f, 2e-4);
+    // Fused with the ReLU that follows (the gradient is masked by the output), channels not a multiple of 4
+    const odd = random([2, 23, 7], rng, { offset: -0.3 });
+    const fused = (t: tf.Tensor | undefined, g: tf.Tensor | undefined, b: tf.Tensor | undefined) =>
+      batchNormTraining(t!, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, { relu: true }).y;
+    await expectSameOnWasmAndCpu([odd, random([7], rng), random([7], rng)], fused, 2e-4);
     const stats = async (backend: 'wasm' | 'cpu') => {
       await tf.setBackend(backend);
       return tf.tidy(() => {

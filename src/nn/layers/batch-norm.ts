@@ -34,17 +34,20 @@ export class BatchNorm extends Module {
     this.runningVar = this.addParameter('runningVar', new Parameter('runningVar', tf.ones([channels]), false));
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
+  /** Normalizes x; with `relu`, returns relu(BN(x)) through one fused kernel in training. */
+  forward(x: tf.Tensor, options: { relu?: boolean } = {}): tf.Tensor {
+    const relu = options.relu ?? false;
     if (x.shape[x.rank - 1] !== this.channels) throw new Error(`BatchNorm expects ${this.channels} channels, got shape [${x.shape}]`);
     const gamma = this.gamma.variable as tf.Tensor1D;
     const beta = this.beta.variable as tf.Tensor1D;
     if (!this.training) {
       return tf.tidy(() => {
         const scale = tf.mul(gamma, tf.rsqrt(tf.add(this.runningVar.variable, this.epsilon)));
-        return tf.add(tf.mul(tf.sub(x, this.runningMean.variable), scale), beta);
+        const y = tf.add(tf.mul(tf.sub(x, this.runningMean.variable), scale), beta);
+        return relu ? tf.relu(y) : y;
       });
     }
-    const { y, mean, variance } = batchNormTraining(x, gamma, beta, this.epsilon);
+    const { y, mean, variance } = batchNormTraining(x, gamma, beta, this.epsilon, { relu });
     const count = x.size / this.channels;
     tf.tidy(() => {
       const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
