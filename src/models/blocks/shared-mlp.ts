@@ -36,6 +36,7 @@ export class LinearBnAct extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tfc.tidy(() => {
       let y = this.linear.forward(x);
+      if (this.bn && this.activation === 'relu') return this.bn.forward(y, { relu: true });
       if (this.bn) y = this.bn.forward(y);
       if (this.activation === 'relu') y = tfc.relu(y);
       else if (this.activation === 'leaky_relu') y = tfc.leakyRelu(y, 0.2);
