@@ -82,7 +82,7 @@ export async function runTrainBenchmark(options: TrainBenchmarkOptions): Promise
   const inferMs: number[] = [];
   for (let i = 0; i < options.warmup + options.steps; i++) {
     const start = performance.now();
-    const logits = trainer.predict(batch);
+    const logits = parallel ? await parallel.predict(trainer, batch) : trainer.predict(batch);
     logits.dataSync();
     logits.dispose();
     if (i >= options.warmup) inferMs.push(performance.now() - start);

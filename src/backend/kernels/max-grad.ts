@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { JS_KERNEL_BACKENDS, kernelIO } from '../kernel-io.ts';
+import { simdKernelsFor } from '../simd/simd-kernels.ts';
 import { normalizeAxes, reduceLayout } from './reduce-layout.ts';
 
 /**
@@ -23,6 +24,12 @@ function registerMaxGradKernel(backendName: string): void {
       const layout = reduceLayout(x.shape, (attrs as unknown as MaxGradAttrs).axes)!;
       const io = kernelIO(backendName, backend);
       const out = io.alloc(x.shape, 'float32');
+      const simd = backendName === 'wasm' ? simdKernelsFor(backend) : null;
+      if (simd) {
+        const at = (t: tf.TensorInfo) => simd.offsetOf(t.dataId);
+        simd.maxGradMiddle(at(x), at(y), at(dy), at(out), layout.outer, layout.reduced, layout.inner);
+        return out;
+      }
       const xs = io.view(x) as Float32Array;
       const ys = io.view(y) as Float32Array;
       const dys = io.view(dy) as Float32Array;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { kernelIO } from '../kernel-io.ts';
+import { simdKernelsFor } from '../simd/simd-kernels.ts';
 import { normalizeAxes, reduceLayout, type ReduceLayout } from './reduce-layout.ts';
 
 /**
@@ -50,6 +51,11 @@ function overrideReduction(kernelName: string, kind: Reducer, backendName: strin
       if (x.dtype !== 'float32' || !layout || layout.inner === 1 || layout.reduced === 0) return original.kernelFunc(args);
       const io = kernelIO(backendName, args.backend);
       const out = io.alloc(attrs.keepDims ? layout.keptShape : layout.outShape, 'float32');
+      const simd = kind === 'max' && backendName === 'wasm' ? simdKernelsFor(args.backend) : null;
+      if (simd) {
+        simd.maxMiddle(simd.offsetOf(x.dataId), simd.offsetOf(out.dataId), layout.outer, layout.reduced, layout.inner);
+        return out;
+      }
       reduceInto(kind, io.view(x) as Float32Array, io.view(out) as Float32Array, layout);
       return out;
     },

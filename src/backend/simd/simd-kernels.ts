@@ -11,6 +11,8 @@ export interface SimdKernels {
   affine(x: number, y: number, rows: number, channels: number, scale: number, bias: number, relu: number): void;
   backwardSums(dy: number, x: number, mask: number, rows: number, channels: number, sumDy: number, sumDyX: number): void;
   backwardInput(dy: number, x: number, mask: number, dx: number, rows: number, channels: number, a: number, b: number, d: number): void;
+  maxMiddle(x: number, out: number, outer: number, reduced: number, inner: number): void;
+  maxGradMiddle(x: number, y: number, dy: number, dx: number, outer: number, reduced: number, inner: number): void;
   malloc(bytes: number): number;
   free(pointer: number): void;
   /** Byte offset of a tensor's data. */

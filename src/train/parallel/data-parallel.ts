@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Worker } from 'node:worker_threads';
 import type { Parameter } from '../../nn/parameter.ts';
 import type { Batch, GradientResult, Trainer } from '../trainer.ts';
-import { toTensorData, type FromWorker, type ReplicaSpec, type ToWorker } from './messages.ts';
+import { fromTensorData, toTensorData, type FromWorker, type ReplicaSpec, type ToWorker } from './messages.ts';
 
 /**
  * Synchronous data parallelism over worker threads, for backends that use one core (wasm under
@@ -101,6 +101,43 @@ export class DataParallel {
       value.dispose();
     }
     return { loss, correct, count, gradients };
+  }
+
+  /** Evaluation-mode logits of the whole batch, shards computed in parallel, in batch order. */
+  async predict(trainer: Trainer, batch: Pick<Batch, 'inputs' | 'categories'>): Promise<tf.Tensor> {
+    const size = batch.inputs.shape[0]!;
+    const shards = shardSizes(size, this.replicas);
+    const offsets = shards.map((_, i) => shards.slice(0, i).reduce((a, b) => a + b, 0));
+    const current = this.parameters.map((p) => (p.variable.dataSync() as Float32Array).slice());
+    const pending = this.workers.map((worker, w) => {
+      const i = w + 1;
+      if (shards[i] === 0) return Promise.resolve(null);
+      const shard = tf.tidy(() => [tf.slice(batch.inputs, offsets[i]!, shards[i]!), ...(batch.categories ? [tf.slice(batch.categories, offsets[i]!, shards[i]!)] : [])]);
+      const message: ToWorker = {
+        type: 'predict',
+        parameters: current.map((values) => values.slice()),
+        inputs: toTensorData(shard[0]!),
+        categories: shard[1] ? toTensorData(shard[1]) : undefined,
+      };
+      tf.dispose(shard);
+      return request(worker, message);
+    });
+    const own = tf.tidy(() => ({
+      inputs: tf.slice(batch.inputs, 0, shards[0]!),
+      categories: batch.categories ? (tf.slice(batch.categories, 0, shards[0]!) as tf.Tensor1D) : undefined,
+    }));
+    const parts = [trainer.predict(own)];
+    tf.dispose([own.inputs, own.categories ?? []]);
+    const results = await Promise.all(pending);
+    results.forEach((result, w) => {
+      if (!result) return;
+      if (result.type === 'error') throw new Error(`data-parallel worker ${w + 1} failed: ${result.message}`);
+      if (result.type !== 'logits') throw new Error(`unexpected reply from worker ${w + 1}`);
+      parts.push(fromTensorData(result.logits));
+    });
+    const logits = tf.concat(parts, 0);
+    tf.dispose(parts);
+    return logits;
   }
 
   async close(): Promise<void> {

@@ -5,12 +5,12 @@ import type { Model } from '../../models/model.ts';
 import type { Parameter } from '../../nn/parameter.ts';
 import { createOptimizer } from '../optimizers/index.ts';
 import { Trainer } from '../trainer.ts';
-import { fromTensorData, type FromWorker, type ToWorker } from './messages.ts';
+import { fromTensorData, toTensorData, type FromWorker, type ToWorker } from './messages.ts';
 import { buildReplicaModel } from './replica.ts';
 
 /**
  * A data-parallel replica: receives the current parameters and a shard of the batch, returns the
- * shard's loss and gradients. It never updates weights itself; the main thread owns the optimizer.
+ * shard's loss and gradients (or, for evaluation, its logits). It never updates weights itself; the main thread owns the optimizer.
  */
 const port = parentPort!;
 let model: Model | null = null;
@@ -49,6 +49,16 @@ port.on('message', async (message: ToWorker) => {
         .map((p) => [p.path, (p.variable.dataSync() as Float32Array).slice()]);
       const transfer = [...gradients, ...state].map(([, data]) => data.buffer as ArrayBuffer);
       reply({ type: 'gradients', loss: result.loss, correct: result.correct, count: result.count, gradients, state }, transfer);
+    } else if (message.type === 'predict') {
+      if (!model || !trainer) throw new Error('worker received a prediction before init');
+      tf.tidy(() => message.parameters.forEach((values, i) => parameters[i]!.assign(tf.tensor(values, parameters[i]!.shape))));
+      const inputs = fromTensorData(message.inputs);
+      const categories = message.categories ? (fromTensorData(message.categories) as tf.Tensor1D) : undefined;
+      const logits = trainer.predict({ inputs, categories });
+      const data = toTensorData(logits);
+      tf.dispose([inputs, logits, categories ?? []]);
+      const copy = { ...data, data: data.data.slice() };
+      reply({ type: 'logits', logits: copy }, [copy.data.buffer as ArrayBuffer]);
     } else if (message.type === 'close') {
       model?.dispose();
       port.close();

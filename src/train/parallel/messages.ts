@@ -33,6 +33,12 @@ export type ToWorker =
       targets: TensorData;
       categories?: TensorData;
     }
+  | {
+      type: 'predict';
+      parameters: Float32Array[];
+      inputs: TensorData;
+      categories?: TensorData;
+    }
   | { type: 'close' };
 
 export type FromWorker =
@@ -47,6 +53,7 @@ export type FromWorker =
       /** Non-trainable state after the step (BatchNorm running statistics, masks). */
       state: Array<[string, Float32Array]>;
     }
+  | { type: 'logits'; logits: TensorData }
   | { type: 'error'; message: string };
 
 export function toTensorData(t: tf.Tensor): TensorData {

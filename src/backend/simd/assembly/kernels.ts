@@ -103,3 +103,51 @@ export function backwardInput(dy: usize, x: usize, mask: usize, dx: usize, rows:
     }
   }
 }
+
+/** out[o, i] = max_r x[o, r, i] over the middle axis of [outer, reduced, inner]; NaN propagates. */
+export function maxMiddle(x: usize, out: usize, outer: i32, reduced: i32, inner: i32): void {
+  const vectorInner = inner & ~3;
+  for (let o = 0; o < outer; o++) {
+    const base = x + ((<usize>o * <usize>reduced * <usize>inner) << 2);
+    const dst = out + ((<usize>o * <usize>inner) << 2);
+    memory.copy(dst, base, <usize>inner << 2);
+    for (let r = 1; r < reduced; r++) {
+      const row = base + ((<usize>r * <usize>inner) << 2);
+      let i = 0;
+      for (; i < vectorInner; i += 4) {
+        const k = <usize>i << 2;
+        const a = v128.load(dst + k);
+        const b = v128.load(row + k);
+        // f32x4.max propagates NaN, like the scalar rule below
+        v128.store(dst + k, f32x4.max(a, b));
+      }
+      for (; i < inner; i++) {
+        const k = <usize>i << 2;
+        const a = load<f32>(dst + k);
+        const b = load<f32>(row + k);
+        if (b > a || b != b) store<f32>(dst + k, b);
+      }
+    }
+  }
+}
+
+/** dx[o, r, i] = dy[o, i] where x[o, r, i] == y[o, i] (every tie receives it), else 0. */
+export function maxGradMiddle(x: usize, y: usize, dy: usize, dx: usize, outer: i32, reduced: i32, inner: i32): void {
+  const vectorInner = inner & ~3;
+  for (let o = 0; o < outer; o++) {
+    const rowBase = (<usize>o * <usize>inner) << 2;
+    for (let r = 0; r < reduced; r++) {
+      const offset = ((<usize>o * <usize>reduced + <usize>r) * <usize>inner) << 2;
+      let i = 0;
+      for (; i < vectorInner; i += 4) {
+        const k = <usize>i << 2;
+        const equal = f32x4.eq(v128.load(x + offset + k), v128.load(y + rowBase + k));
+        v128.store(dx + offset + k, v128.and(v128.load(dy + rowBase + k), equal));
+      }
+      for (; i < inner; i++) {
+        const k = <usize>i << 2;
+        store<f32>(dx + offset + k, load<f32>(x + offset + k) == load<f32>(y + rowBase + k) ? load<f32>(dy + rowBase + k) : 0);
+      }
+    }
+  }
+}
