@@ -47,7 +47,7 @@ export async function runTrainBenchmark(options: TrainBenchmarkOptions): Promise
   const log = options.log ?? (() => {});
   const backend = await useBackend(options.backend);
   const rng = new Rng(1234);
-  const spec = { model: options.model, numClasses: options.numClasses, seed: 1234, backend: backend.name as 'wasm' };
+  const spec = { model: options.model, modelOptions: { numClasses: options.numClasses }, seed: 1234, backend: backend.name as 'wasm' };
   const model = buildReplicaModel({ ...spec, replica: 0 });
   const parallel = options.workers > 0 ? await DataParallel.start(spec, options.workers, model.parameters()) : null;
   const trainer = new Trainer(model, {

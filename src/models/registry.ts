@@ -11,6 +11,10 @@ export interface ModelOptions {
   inputChannels?: number;
   init?: InitializerSpec;
   dropout?: number;
+  /** Object categories of a part-segmentation data set (one-hot input of ShapeNetPart models). */
+  numCategories?: number;
+  /** Neighbours per point in DGCNN's graph. */
+  k?: number;
 }
 
 type Factory = (options: ModelOptions) => Model;

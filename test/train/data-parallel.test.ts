@@ -7,7 +7,7 @@ import { createOptimizer } from '../../src/train/optimizers/index.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 
 describe('data parallelism over worker threads', () => {
-  const spec = { model: 'pointnet-vanilla', numClasses: 5, seed: 11, backend: 'wasm' as const, dropout: 0 };
+  const spec = { model: 'pointnet-vanilla', modelOptions: { numClasses: 5, dropout: 0 }, seed: 11, backend: 'wasm' as const };
   let parallel: DataParallel;
   let trainer: Trainer;
   let batch: { inputs: tf.Tensor; targets: tf.Tensor };

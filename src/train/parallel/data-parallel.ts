@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Worker } from 'node:worker_threads';
 import type { Parameter } from '../../nn/parameter.ts';
 import type { Batch, GradientResult, Trainer } from '../trainer.ts';
+import { reseedStochasticModules } from '../stochastic.ts';
 import { fromTensorData, toTensorData, type FromWorker, type ReplicaSpec, type ToWorker } from './messages.ts';
 
 /**
@@ -17,6 +18,7 @@ export class DataParallel {
   private constructor(
     private readonly workers: Worker[],
     private readonly parameters: Parameter[],
+    private readonly seed: number,
   ) {}
 
   /** Starts `count` workers building replicas of `spec`; `parameters` are the main model's. */
@@ -37,7 +39,7 @@ export class DataParallel {
       await Promise.all(workers.map((w) => w.terminate()));
       throw error;
     }
-    return new DataParallel(workers, parameters);
+    return new DataParallel(workers, parameters, spec.seed);
   }
 
   get replicas(): number {
@@ -57,6 +59,7 @@ export class DataParallel {
       const shard = tf.tidy(() => [slice(batch.inputs, i), slice(batch.targets, i), ...(batch.categories ? [slice(batch.categories, i)] : [])]);
       const message: ToWorker = {
         type: 'step',
+        step: trainer.step,
         parameters: current.map((values) => values.slice()),
         inputs: toTensorData(shard[0]!),
         targets: toTensorData(shard[1]!),
@@ -70,6 +73,7 @@ export class DataParallel {
       targets: slice(batch.targets, 0),
       categories: batch.categories ? (slice(batch.categories, 0) as tf.Tensor1D) : undefined,
     }));
+    reseedStochasticModules(trainer.model, this.seed, 0, trainer.step);
     const mine = trainer.computeGradients(own);
     tf.dispose([own.inputs, own.targets, own.categories ?? []]);
     const results = await Promise.all(pending);

@@ -4,6 +4,7 @@ import { useBackend } from '../../backend/select.ts';
 import type { Model } from '../../models/model.ts';
 import type { Parameter } from '../../nn/parameter.ts';
 import { createOptimizer } from '../optimizers/index.ts';
+import { reseedStochasticModules } from '../stochastic.ts';
 import { Trainer } from '../trainer.ts';
 import { fromTensorData, toTensorData, type FromWorker, type ToWorker } from './messages.ts';
 import { buildReplicaModel } from './replica.ts';
@@ -16,6 +17,8 @@ const port = parentPort!;
 let model: Model | null = null;
 let trainer: Trainer | null = null;
 let parameters: Parameter[] = [];
+let seed = 0;
+let replica = 0;
 
 function reply(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -26,6 +29,8 @@ port.on('message', async (message: ToWorker) => {
     if (message.type === 'init') {
       const backend = await useBackend(message.spec.backend);
       model = buildReplicaModel(message.spec);
+      seed = message.spec.seed;
+      replica = message.spec.replica;
       parameters = model.parameters();
       // The optimizer is never used here; Trainer needs one to be constructed.
       trainer = new Trainer(model, { optimizer: createOptimizer({ name: 'sgd' }), learningRate: () => 0, labelSmoothing: message.spec.labelSmoothing });
@@ -33,6 +38,7 @@ port.on('message', async (message: ToWorker) => {
     } else if (message.type === 'step') {
       if (!model || !trainer) throw new Error('worker received a step before init');
       tf.tidy(() => message.parameters.forEach((values, i) => parameters[i]!.assign(tf.tensor(values, parameters[i]!.shape))));
+      reseedStochasticModules(model, seed, replica, message.step);
       const inputs = fromTensorData(message.inputs);
       const targets = fromTensorData(message.targets);
       const categories = message.categories ? (fromTensorData(message.categories) as tf.Tensor1D) : undefined;

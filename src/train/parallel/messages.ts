@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { ModelOptions } from '../../models/registry.ts';
 
 /** A tensor as plain data, for postMessage between threads. */
 export interface TensorData {
@@ -10,10 +11,8 @@ export interface TensorData {
 /** How to build a model replica identical to the main one (same registry name, options, seed). */
 export interface ReplicaSpec {
   model: string;
-  numClasses: number;
-  inputChannels?: number;
-  init?: unknown;
-  dropout?: number;
+  /** Registry options except the random stream, which comes from `seed`. */
+  modelOptions: Omit<ModelOptions, 'rng'>;
   /** Compression policy as given to `bitpoint train --compress` (name, file or object). */
   compress?: unknown;
   seed: number;
@@ -27,6 +26,8 @@ export type ToWorker =
   | { type: 'init'; spec: ReplicaSpec }
   | {
       type: 'step';
+      /** Global step, for the dropout streams of this replica. */
+      step: number;
       /** Every parameter (trainable and state) in `namedParameters()` order. */
       parameters: Float32Array[];
       inputs: TensorData;

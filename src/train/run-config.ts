@@ -1,0 +1,130 @@
+import { BACKEND_REQUESTS, type BackendRequest } from '../backend/select.ts';
+import { parseInitializer, type InitializerSpec } from '../nn/init/index.ts';
+import { ConfigReader } from '../util/config-reader.ts';
+import { ConfigError } from '../util/errors.ts';
+import { parseClipConfig } from './clip.ts';
+import { parseOptimizerConfig } from './optimizers/index.ts';
+import { parseScheduleConfig } from './schedules.ts';
+
+/**
+ * Everything that determines a training run. A run folder records the resolved config, so the
+ * same config, seed and backend reproduce the same numbers.
+ */
+export interface AugmentConfig {
+  /** 'up': random rotation about the up (y) axis; 'so3': any rotation; 'none'. */
+  rotate: 'none' | 'up' | 'so3';
+  /** Gaussian jitter σ per coordinate (clipped at 5σ), 0 for none. */
+  jitter: number;
+  /** Random anisotropic scale range [low, high]; null for none. */
+  scale: [number, number] | null;
+  /** Random shift range ±shift; 0 for none. */
+  shift: number;
+  /** Maximum fraction of points dropped (PointNet++'s point dropout); 0 for none. */
+  pointDropout: number;
+}
+
+export interface RunConfig {
+  name: string;
+  model: string;
+  modelOptions: { dropout?: number; init?: InitializerSpec; k?: number };
+  dataset: string;
+  points: number;
+  /** Points sampled from each cloud: farthest-point ('fps') or uniformly random ('random'). */
+  sampling: 'random' | 'fps';
+  normals: boolean;
+  epochs: number;
+  batchSize: number;
+  optimizer: ReturnType<typeof parseOptimizerConfig>;
+  schedule: ReturnType<typeof parseScheduleConfig>;
+  labelSmoothing: number;
+  clip: ReturnType<typeof parseClipConfig> | null;
+  augment: AugmentConfig;
+  /** Compression policy: a preset name, a policy file path, or a policy object. */
+  compress: unknown;
+  seed: number;
+  backend: BackendRequest;
+  /** Worker threads for data parallelism ('auto': one per extra core on single-threaded backends). */
+  workers: number | 'auto';
+  /** Evaluate on the test split every this many epochs (and always after the last). */
+  evalEvery: number;
+}
+
+export const RUN_CONFIG_KEYS = [
+  'name', 'model', 'modelOptions', 'dataset', 'points', 'sampling', 'normals', 'epochs', 'batchSize', 'optimizer', 'schedule',
+  'labelSmoothing', 'clip', 'augment', 'compress', 'seed', 'backend', 'workers', 'evalEvery',
+] as const;
+
+/** Validates a run config (from JSON or flags), fills defaults, and names the path of any bad key. */
+export function parseRunConfig(raw: unknown, path = ''): RunConfig {
+  const r = new ConfigReader(raw, path);
+  const model = r.string('model');
+  const dataset = r.string('dataset', { default: model.startsWith('mnist') ? 'mnist' : model.endsWith('-seg') ? 'synth-seg' : 'synth-cls' });
+  const modelOptionsReader = r.child('modelOptions', { optional: true });
+  const modelOptions: RunConfig['modelOptions'] = {};
+  if (modelOptionsReader) {
+    const dropout = modelOptionsReader.optionalNumber('dropout', { min: 0, max: 0.99 });
+    if (dropout !== undefined) modelOptions.dropout = dropout;
+    if (modelOptionsReader.has('init')) modelOptions.init = parseInitializer(modelOptionsReader.raw('init'), join(path, 'modelOptions.init'));
+    const k = modelOptionsReader.optionalNumber('k', { min: 1 });
+    if (k !== undefined) modelOptions.k = k;
+    modelOptionsReader.done();
+  }
+  const epochs = r.integer('epochs', { min: 1, default: 20 });
+  const augment = parseAugment(r.raw('augment'), join(path, 'augment'));
+  const workers = r.raw('workers');
+  if (workers !== undefined && workers !== 'auto' && !(Number.isInteger(workers) && (workers as number) >= 0)) {
+    throw new ConfigError(join(path, 'workers'), `must be 'auto' or an integer ≥ 0, got ${JSON.stringify(workers)}`);
+  }
+  const config: RunConfig = {
+    name: r.string('name', { default: model }),
+    model,
+    modelOptions,
+    dataset,
+    points: r.integer('points', { min: 1, default: 1024 }),
+    sampling: r.oneOf('sampling', ['random', 'fps'] as const, { default: 'random' }),
+    normals: r.boolean('normals', { default: false }),
+    epochs,
+    batchSize: r.integer('batchSize', { min: 1, default: 32 }),
+    optimizer: parseOptimizerConfig(r.raw('optimizer') ?? { name: 'adam' }, join(path, 'optimizer')),
+    schedule: parseScheduleConfig(r.raw('schedule') ?? { name: 'cosine', lr: 0.001, epochs }, join(path, 'schedule')),
+    labelSmoothing: r.number('labelSmoothing', { min: 0, max: 0.5, default: 0 }),
+    clip: r.has('clip') && r.raw('clip') !== null ? parseClipConfig(r.raw('clip'), join(path, 'clip')) : (r.raw('clip'), null),
+    augment,
+    compress: r.raw('compress') ?? 'fp',
+    seed: r.integer('seed', { min: 0, default: 1 }),
+    backend: r.oneOf('backend', BACKEND_REQUESTS, { default: 'auto' }),
+    workers: (workers as number | 'auto' | undefined) ?? 'auto',
+    evalEvery: r.integer('evalEvery', { min: 1, default: 1 }),
+  };
+  r.done();
+  return config;
+}
+
+function parseAugment(raw: unknown, path: string): AugmentConfig {
+  const defaults: AugmentConfig = { rotate: 'none', jitter: 0.01, scale: [0.8, 1.25], shift: 0.1, pointDropout: 0 };
+  if (raw === undefined) return defaults;
+  if (raw === false || raw === null) return { rotate: 'none', jitter: 0, scale: null, shift: 0, pointDropout: 0 };
+  const r = new ConfigReader(raw, path);
+  const scaleRaw = r.raw('scale');
+  let scale = defaults.scale;
+  if (scaleRaw === null) scale = null;
+  else if (scaleRaw !== undefined) {
+    if (!Array.isArray(scaleRaw) || scaleRaw.length !== 2 || !scaleRaw.every((v) => typeof v === 'number' && v > 0) || scaleRaw[0] > scaleRaw[1]) {
+      throw new ConfigError(join(path, 'scale'), 'must be [low, high] with 0 < low ≤ high, or null');
+    }
+    scale = [scaleRaw[0], scaleRaw[1]];
+  }
+  const config: AugmentConfig = {
+    rotate: r.oneOf('rotate', ['none', 'up', 'so3'] as const, { default: defaults.rotate }),
+    jitter: r.number('jitter', { min: 0, default: defaults.jitter }),
+    scale,
+    shift: r.number('shift', { min: 0, default: defaults.shift }),
+    pointDropout: r.number('pointDropout', { min: 0, max: 0.99, default: defaults.pointDropout }),
+  };
+  r.done();
+  return config;
+}
+
+function join(prefix: string, key: string): string {
+  return prefix ? `${prefix}.${key}` : key;
+}

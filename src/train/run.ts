@@ -1,0 +1,270 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, platform } from 'node:os';
+import { join } from 'node:path';
+import { useBackend, type BackendInfo } from '../backend/select.ts';
+import { batchCount } from '../data/batching.ts';
+import { openDataset } from '../data/datasets/open.ts';
+import type { Dataset } from '../data/datasets/dataset.ts';
+import type { Model } from '../models/model.ts';
+import { BitpointError, TrainingError } from '../util/errors.ts';
+import { captureModelState, loadCheckpoint, restoreModelState, saveCheckpoint } from './checkpoint.ts';
+import { evaluateDataset, primaryMetric, type Evaluation } from './evaluate.ts';
+import { createOptimizer } from './optimizers/index.ts';
+import { DataParallel } from './parallel/data-parallel.ts';
+import type { ReplicaSpec } from './parallel/messages.ts';
+import { buildReplicaModel } from './parallel/replica.ts';
+import { batchStream } from './pipeline.ts';
+import { ProgressLine } from './progress.ts';
+import type { RunConfig } from './run-config.ts';
+import { createSchedule } from './schedules.ts';
+import { reseedStochasticModules } from './stochastic.ts';
+import { Trainer } from './trainer.ts';
+
+/** One line of metrics.jsonl. */
+export interface EpochMetrics {
+  epoch: number;
+  train_loss: number;
+  train_accuracy: number;
+  learning_rate: number;
+  samples_per_s: number;
+  seconds: number;
+  test?: Evaluation;
+}
+
+/** result.json: what a run produced, with what it was made from. */
+export interface RunResult {
+  name: string;
+  status: 'completed';
+  config: RunConfig;
+  environment: Record<string, unknown>;
+  task: Dataset['task'];
+  epochs: number;
+  final: Evaluation;
+  best: { epoch: number; metric: number };
+  history: EpochMetrics[];
+  duration_s: number;
+}
+
+export interface RunOptions {
+  outDir: string;
+  resume?: boolean;
+  log: (line: string) => void;
+  /** Aborting saves a checkpoint after the current step and stops with an `InterruptedError`. */
+  signal?: AbortSignal;
+  /** Where the generated data sets live (default `datasets/synthetic`). */
+  syntheticRoot?: string;
+}
+
+export class InterruptedError extends BitpointError {}
+
+const CHECKPOINT_LAST = 'last.safetensors';
+const CHECKPOINT_BEST = 'best.safetensors';
+
+/** The model options a data set implies (classes, parts, categories, input channels). */
+export function modelOptionsFor(dataset: Dataset, config: RunConfig): ReplicaSpec['modelOptions'] {
+  const common = { ...config.modelOptions, inputChannels: config.normals ? 6 : 3 };
+  if (dataset.task === 'segmentation') {
+    return { ...common, numClasses: dataset.partTable.partCount, numCategories: dataset.partTable.categories.length };
+  }
+  return { ...common, numClasses: dataset.classNames.length };
+}
+
+export function replicaSpec(config: RunConfig, dataset: Dataset, backend: BackendInfo): Omit<ReplicaSpec, 'replica'> {
+  return {
+    model: config.model,
+    modelOptions: modelOptionsFor(dataset, config),
+    compress: config.compress,
+    seed: config.seed,
+    backend: backend.name === 'tensorflow' ? (backend.requested === 'node-gpu' ? 'node-gpu' : 'node') : (backend.name as 'wasm' | 'cpu'),
+    labelSmoothing: config.labelSmoothing,
+  };
+}
+
+async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const temporary = `${file}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(temporary, file);
+}
+
+function workerCount(config: RunConfig, backend: BackendInfo): number {
+  if (config.workers !== 'auto') return config.workers;
+  // Native backends use every core themselves; wasm and cpu run one thread under Node.
+  return backend.name === 'wasm' || backend.name === 'cpu' ? Math.max(0, availableParallelism() - 1) : 0;
+}
+
+/**
+ * Trains one run into `outDir`: config.json, environment.json, metrics.jsonl (one line per epoch),
+ * checkpoints/last and best, and result.json at the end. With `resume`, continues from the last
+ * checkpoint exactly where it stopped (same batches, dropout masks and updates as an
+ * uninterrupted run).
+ */
+export async function runTraining(config: RunConfig, options: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const { log } = options;
+  const backend = await useBackend(config.backend);
+  const datasetOptions = { points: Math.max(config.points, 1024), syntheticRoot: options.syntheticRoot, logger: log };
+  const train = await openDataset(config.dataset, { ...datasetOptions, split: 'train' });
+  const test = await openDataset(config.dataset, { ...datasetOptions, split: 'test' });
+  if (train.size < config.batchSize) throw new TrainingError(`the training split of '${config.dataset}' has ${train.size} samples, fewer than one batch of ${config.batchSize}`);
+
+  const checkpointDir = join(options.outDir, 'checkpoints');
+  await mkdir(checkpointDir, { recursive: true });
+  const lastCheckpoint = join(checkpointDir, CHECKPOINT_LAST);
+  if (!options.resume && existsSync(lastCheckpoint)) {
+    throw new TrainingError(`${options.outDir} already holds a run; pass --resume to continue it or choose another --out`);
+  }
+
+  const spec = replicaSpec(config, train, backend);
+  const model: Model = buildReplicaModel({ ...spec, replica: 0 });
+  const stepsPerEpoch = batchCount(train.size, config.batchSize, true);
+  const schedule = createSchedule(config.schedule);
+  const optimizer = createOptimizer(config.optimizer);
+  const trainer = new Trainer(model, {
+    optimizer,
+    learningRate: (step) => schedule(step, stepsPerEpoch),
+    labelSmoothing: config.labelSmoothing,
+    clipNorm: config.clip?.mode === 'global_norm' ? config.clip.maxNorm : undefined,
+  });
+  const environment = {
+    backend: backend.name,
+    backend_package: backend.package,
+    kernel_fixes: backend.kernelFixes,
+    tfjs: backend.tfjsVersion,
+    node: process.version,
+    platform: platform(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: availableParallelism(),
+    workers: workerCount(config, backend),
+  };
+  await writeJsonAtomic(join(options.outDir, 'config.json'), config);
+  await writeJsonAtomic(join(options.outDir, 'environment.json'), environment);
+
+  let startEpoch = 0;
+  let skipBatches = 0;
+  let best = { epoch: -1, metric: -Infinity };
+  let history: EpochMetrics[] = [];
+  const metricsFile = join(options.outDir, 'metrics.jsonl');
+  if (options.resume && existsSync(lastCheckpoint)) {
+    const checkpoint = await loadCheckpoint(lastCheckpoint);
+    restoreModelState(model, checkpoint.tensors, lastCheckpoint);
+    if (checkpoint.optimizer) optimizer.setState(checkpoint.optimizer);
+    trainer.step = checkpoint.step ?? 0;
+    startEpoch = checkpoint.epoch ?? 0;
+    const meta = checkpoint.metadata ?? {};
+    skipBatches = Number(meta['batchesDone'] ?? 0);
+    best = (meta['best'] as typeof best) ?? best;
+    // Epochs finished after this checkpoint was written are redone, so their lines go.
+    history = (await readHistory(metricsFile)).filter((m) => m.epoch < startEpoch);
+    await writeFile(metricsFile, history.map((m) => JSON.stringify(m)).join('\n') + (history.length ? '\n' : ''));
+    log(`resuming ${options.outDir} at epoch ${startEpoch + 1}, batch ${skipBatches + 1} (step ${trainer.step})`);
+  } else {
+    await writeFile(metricsFile, '');
+  }
+
+  const workers = workerCount(config, backend);
+  const parallel = workers > 0 ? await DataParallel.start(spec, workers, model.parameters()) : null;
+  const saveState = async (file: string, epoch: number, batchesDone: number) => {
+    await saveCheckpoint(file, {
+      tensors: captureModelState(model),
+      optimizer: optimizer.getState(),
+      epoch,
+      step: trainer.step,
+      metadata: { batchesDone, best, config: config.name },
+    });
+  };
+  const predict = (batch: Parameters<Trainer['predict']>[0]) => (parallel ? parallel.predict(trainer, batch) : trainer.predict(batch));
+  const evaluate = () => evaluateDataset(predict, test, { batchSize: config.batchSize, config });
+
+  try {
+    for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
+      const epochStart = performance.now();
+      const progress = new ProgressLine(`epoch ${epoch + 1}/${config.epochs}`, stepsPerEpoch, log);
+      let lossSum = 0;
+      let correct = 0;
+      let count = 0;
+      let samples = 0;
+      let batchIndex = 0;
+      for await (const batch of batchStream(train, { batchSize: config.batchSize, seed: config.seed, epoch, training: true, config })) {
+        try {
+          if (batchIndex < skipBatches) continue;
+          let result;
+          if (parallel) {
+            const { gradients, ...rest } = await parallel.computeGradients(trainer, batch);
+            trainer.applyGradients(gradients, rest.loss);
+            result = rest;
+          } else {
+            reseedStochasticModules(model, config.seed, 0, trainer.step);
+            result = trainer.trainStep(batch);
+          }
+          lossSum += result.loss * batch.ids.length;
+          correct += result.correct;
+          count += result.count;
+          samples += batch.ids.length;
+          const seconds = (performance.now() - epochStart) / 1000;
+          progress.update(batchIndex + 1, `loss ${(lossSum / samples).toFixed(4)} acc ${(correct / count).toFixed(3)} ${(samples / seconds).toFixed(1)} samples/s`);
+          if (options.signal?.aborted) {
+            await saveState(lastCheckpoint, epoch, batchIndex + 1);
+            progress.finish('interrupted');
+            throw new InterruptedError(`interrupted: checkpoint saved at epoch ${epoch + 1}, batch ${batchIndex + 1}; continue with --resume`);
+          }
+        } finally {
+          batch.dispose();
+          batchIndex++;
+        }
+      }
+      skipBatches = 0;
+      const trainSeconds = (performance.now() - epochStart) / 1000;
+      progress.finish(`loss ${(lossSum / Math.max(samples, 1)).toFixed(4)} acc ${(correct / Math.max(count, 1)).toFixed(3)}`);
+      const line: EpochMetrics = {
+        epoch,
+        train_loss: lossSum / Math.max(samples, 1),
+        train_accuracy: correct / Math.max(count, 1),
+        learning_rate: schedule(trainer.step, stepsPerEpoch),
+        samples_per_s: samples / trainSeconds,
+        seconds: trainSeconds,
+      };
+      const last = epoch === config.epochs - 1;
+      if (last || (epoch + 1) % config.evalEvery === 0) {
+        line.test = await evaluate();
+        const metric = primaryMetric(line.test);
+        log(`  test ${line.test.task === 'segmentation' ? `instance mIoU ${metric.toFixed(4)}` : `accuracy ${metric.toFixed(4)}`}`);
+        if (metric > best.metric) {
+          best = { epoch, metric };
+          await saveState(join(checkpointDir, CHECKPOINT_BEST), epoch + 1, 0);
+        }
+      }
+      history.push(line);
+      await writeFile(metricsFile, history.map((m) => JSON.stringify(m)).join('\n') + '\n');
+      await saveState(lastCheckpoint, epoch + 1, 0);
+    }
+  } finally {
+    await parallel?.close();
+  }
+
+  const final = history[history.length - 1]?.test ?? (await evaluate());
+  const result: RunResult = {
+    name: config.name,
+    status: 'completed',
+    config,
+    environment,
+    task: train.task,
+    epochs: config.epochs,
+    final,
+    best,
+    history,
+    duration_s: (performance.now() - started) / 1000,
+  };
+  await writeJsonAtomic(join(options.outDir, 'result.json'), result);
+  model.dispose();
+  return result;
+}
+
+async function readHistory(file: string): Promise<EpochMetrics[]> {
+  if (!existsSync(file)) return [];
+  const text = await readFile(file, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as EpochMetrics);
+}
