@@ -140,6 +140,9 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   await writeJsonAtomic(join(options.outDir, 'config.json'), config);
   await writeJsonAtomic(join(options.outDir, 'environment.json'), environment);
 
+  /** Running sums of the epoch in progress, kept in mid-epoch checkpoints so its metrics come out whole. */
+  type EpochSums = { lossSum: number; correct: number; count: number; samples: number; seconds: number };
+  let resumedSums: EpochSums | null = null;
   let startEpoch = 0;
   let skipBatches = 0;
   let best = { epoch: -1, metric: -Infinity };
@@ -154,6 +157,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     const meta = checkpoint.metadata ?? {};
     skipBatches = Number(meta['batchesDone'] ?? 0);
     best = (meta['best'] as typeof best) ?? best;
+    resumedSums = (meta['epochSums'] as EpochSums | null | undefined) ?? null;
     // Epochs finished after this checkpoint was written are redone, so their lines go.
     history = (await readHistory(metricsFile)).filter((m) => m.epoch < startEpoch);
     await writeFile(metricsFile, history.map((m) => JSON.stringify(m)).join('\n') + (history.length ? '\n' : ''));
@@ -164,13 +168,13 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
 
   const workers = workerCount(config, backend);
   const parallel = workers > 0 ? await DataParallel.start(spec, workers, model.parameters()) : null;
-  const saveState = async (file: string, epoch: number, batchesDone: number) => {
+  const saveState = async (file: string, epoch: number, batchesDone: number, sums: EpochSums | null) => {
     await saveCheckpoint(file, {
       tensors: captureModelState(model),
       optimizer: optimizer.getState(),
       epoch,
       step: trainer.step,
-      metadata: { batchesDone, best, config: config.name },
+      metadata: { batchesDone, best, epochSums: sums, config: config.name },
     });
   };
   const predict = (batch: Parameters<Trainer['predict']>[0]) => (parallel ? parallel.predict(trainer, batch) : trainer.predict(batch));
@@ -178,12 +182,11 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
 
   try {
     for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
-      const epochStart = performance.now();
       const progress = new ProgressLine(`epoch ${epoch + 1}/${config.epochs}`, stepsPerEpoch, log);
-      let lossSum = 0;
-      let correct = 0;
-      let count = 0;
-      let samples = 0;
+      let { lossSum, correct, count, samples, seconds: earlierSeconds } = resumedSums ?? { lossSum: 0, correct: 0, count: 0, samples: 0, seconds: 0 };
+      resumedSums = null;
+      // Time already spent on this epoch before an interruption counts towards its samples/s.
+      const epochStart = performance.now() - earlierSeconds * 1000;
       let batchIndex = 0;
       for await (const batch of batchStream(train, { batchSize: config.batchSize, seed: config.seed, epoch, training: true, config })) {
         try {
@@ -204,7 +207,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
           const seconds = (performance.now() - epochStart) / 1000;
           progress.update(batchIndex + 1, `loss ${(lossSum / samples).toFixed(4)} acc ${(correct / count).toFixed(3)} ${(samples / seconds).toFixed(1)} samples/s`);
           if (options.signal?.aborted) {
-            await saveState(lastCheckpoint, epoch, batchIndex + 1);
+            await saveState(lastCheckpoint, epoch, batchIndex + 1, { lossSum, correct, count, samples, seconds });
             progress.finish('interrupted');
             throw new InterruptedError(`interrupted: checkpoint saved at epoch ${epoch + 1}, batch ${batchIndex + 1}; continue with --resume`);
           }
@@ -231,12 +234,12 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
         log(`  test ${line.test.task === 'segmentation' ? `instance mIoU ${metric.toFixed(4)}` : `accuracy ${metric.toFixed(4)}`}`);
         if (metric > best.metric) {
           best = { epoch, metric };
-          await saveState(join(checkpointDir, CHECKPOINT_BEST), epoch + 1, 0);
+          await saveState(join(checkpointDir, CHECKPOINT_BEST), epoch + 1, 0, null);
         }
       }
       history.push(line);
       await writeFile(metricsFile, history.map((m) => JSON.stringify(m)).join('\n') + '\n');
-      await saveState(lastCheckpoint, epoch + 1, 0);
+      await saveState(lastCheckpoint, epoch + 1, 0, null);
     }
   } finally {
     await parallel?.close();
