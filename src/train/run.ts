@@ -11,6 +11,7 @@ import { BitpointError, TrainingError } from '../util/errors.ts';
 import { captureModelState, loadCheckpoint, restoreModelState, saveCheckpoint } from './checkpoint.ts';
 import { evaluateDataset, primaryMetric, type Evaluation } from './evaluate.ts';
 import { createOptimizer } from './optimizers/index.ts';
+import { modelCardFor, writeModelCard } from './run-model.ts';
 import { DataParallel } from './parallel/data-parallel.ts';
 import type { ReplicaSpec } from './parallel/messages.ts';
 import { buildReplicaModel } from './parallel/replica.ts';
@@ -138,6 +139,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     workers: workerCount(config, backend),
   };
   await writeJsonAtomic(join(options.outDir, 'config.json'), config);
+  await writeModelCard(options.outDir, modelCardFor(spec, train, config));
   await writeJsonAtomic(join(options.outDir, 'environment.json'), environment);
 
   /** Running sums of the epoch in progress, kept in mid-epoch checkpoints so its metrics come out whole. */

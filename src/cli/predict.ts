@@ -1,0 +1,67 @@
+import { writeFile } from 'node:fs/promises';
+import { ConfigError, UsageError } from '../util/errors.ts';
+import { booleanFlag, stringFlag, type Command } from './command.ts';
+
+/**
+ * `bitpoint predict --run DIR --input FILE --out FILE.ply`: per-point predictions of a trained run
+ * (and class probabilities for classifiers) as PLY vertex properties, for the viewer and any
+ * other PLY tool. The input may be any supported point file (PLY, OFF, TXT).
+ */
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: 'Predict on one point cloud; writes the cloud with `pred` (and `prob_<class>`) vertex properties as PLY.',
+  usage: 'bitpoint predict --run DIR --input FILE --out FILE.ply [--category NAME] [--column NAME] [--encoding ascii|binary_little_endian|binary_big_endian] [--json]',
+  flags: {
+    run: { type: 'string' },
+    input: { type: 'string' },
+    out: { type: 'string' },
+    category: { type: 'string' },
+    column: { type: 'string' },
+    encoding: { type: 'string' },
+    checkpoint: { type: 'string' },
+  },
+  async run(ctx) {
+    const runDir = stringFlag(ctx, 'run');
+    const input = stringFlag(ctx, 'input');
+    const out = stringFlag(ctx, 'out');
+    if (!runDir || !input || !out) throw new UsageError(`predict: --run, --input and --out are required\nusage: ${predictCommand.usage}`);
+    const encoding = stringFlag(ctx, 'encoding') ?? 'binary_little_endian';
+    if (!['ascii', 'binary_little_endian', 'binary_big_endian'].includes(encoding)) throw new UsageError(`--encoding must be ascii, binary_little_endian or binary_big_endian`);
+    const { useBackend, parseBackendRequest } = await import('../backend/select.ts');
+    const { loadRunModel } = await import('../train/run-model.ts');
+    const { readPointFileFromDisk } = await import('../data/formats/node-files.ts');
+    const { writePointCloudPly } = await import('../data/formats/ply/index.ts');
+    const { predictCloud, withPredictions } = await import('../train/predict.ts');
+    await useBackend(parseBackendRequest(stringFlag(ctx, 'backend')));
+    const { model, card } = await loadRunModel(runDir, stringFlag(ctx, 'checkpoint') === 'last' ? 'last' : 'best');
+    const { sampleSurface } = await import('../data/mesh.ts');
+    const { Rng } = await import('../util/rng.ts');
+    const file = await readPointFileFromDisk(input);
+    let cloud = 'cloud' in file ? file.cloud : undefined;
+    // A mesh (ModelNet's OFF files) is a surface, not a cloud: sample it as training did.
+    const mesh = 'mesh' in file ? file.mesh : undefined;
+    if (mesh && mesh.faces.length > 0) {
+      const surface = sampleSurface(mesh, card.points, new Rng(0), { withNormals: card.normals });
+      cloud = { points: surface.points, ...(surface.normals ? { normals: surface.normals } : {}) };
+    }
+    if (!cloud) throw new ConfigError('input', `${input} holds no point cloud (format ${file.format})`);
+    const prediction = predictCloud(model, card, cloud, { category: stringFlag(ctx, 'category') });
+    const column = stringFlag(ctx, 'column') ?? 'pred';
+    const bytes = writePointCloudPly(withPredictions(cloud, prediction, card, column), {
+      format: encoding as 'ascii',
+      comments: [`bitpoint predict --run ${runDir}`, `task ${prediction.task}`, ...(prediction.className ? [`predicted_class ${prediction.className}`] : [])],
+    });
+    await writeFile(out, bytes);
+    const summary = {
+      out,
+      task: prediction.task,
+      points: cloud.points.length / 3,
+      ...(prediction.task === 'classification'
+        ? { predicted_class: prediction.predictedClass, class_name: prediction.className, probability: prediction.probabilities![prediction.predictedClass!] }
+        : { category: card.partTable!.categories[prediction.category!]!.name }),
+    };
+    if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify(summary));
+    else ctx.out(`wrote ${out} (${summary.points} points, ${prediction.task}${prediction.className ? `: ${prediction.className}` : ''})`);
+    return 0;
+  },
+};

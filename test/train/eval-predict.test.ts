@@ -1,0 +1,61 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parsePly, plyToPointCloud } from '../../src/data/formats/ply/index.ts';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const cli = join(repo, 'bin/bitpoint.js');
+const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: repo, encoding: 'utf8' });
+
+describe('eval and predict on a trained run', () => {
+  const work = mkdtempSync(join(tmpdir(), 'bitpoint-eval-'));
+  const data = join(work, 'ModelNet-tiny');
+  const runDir = join(work, 'run');
+
+  beforeAll(() => {
+    cpSync(fileURLToPath(new URL('../fixtures/datasets/ModelNet-tiny', import.meta.url)), data, { recursive: true });
+    execFileSync(process.execPath, [cli, 'train', '--model', 'pointnet-vanilla', '--dataset', data, '--points', '64', '--batch-size', '2', '--epochs', '1', '--workers', '0', '--out', runDir], {
+      cwd: repo,
+      stdio: 'ignore',
+    });
+  });
+
+  it('eval --json prints one object with the accuracies and the confusion matrix', () => {
+    const result = run(['eval', '--run', runDir, '--json']);
+    expect(result.status).toBe(0);
+    const evaluation = JSON.parse(result.stdout);
+    expect(evaluation.task).toBe('classification');
+    expect(evaluation.samples).toBe(2);
+    expect(evaluation.class_names).toEqual(['box', 'cone']);
+    const correct = evaluation.confusion_matrix[0][0] + evaluation.confusion_matrix[1][1];
+    expect(evaluation.overall_accuracy).toBeCloseTo(correct / 2, 12);
+  });
+
+  it('predict writes the cloud with pred and per-class probabilities as PLY vertex properties', () => {
+    const out = join(work, 'pred.ply');
+    const result = run(['predict', '--run', runDir, '--input', join(data, 'cone/test/cone_0003.off'), '--out', out, '--json']);
+    expect(result.status).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    const cloud = plyToPointCloud(parsePly(readFileSync(out), out), out);
+    expect(cloud.points.length / 3).toBe(64);
+    const pred = cloud.attributes!['pred']!.values;
+    expect(Array.from(pred).every((v) => v === summary.predicted_class)).toBe(true);
+    const pBox = cloud.attributes!['prob_box']!.values[0]!;
+    const pCone = cloud.attributes!['prob_cone']!.values[0]!;
+    expect(pBox + pCone).toBeCloseTo(1, 5);
+    expect(summary.probability).toBeCloseTo(Math.max(pBox, pCone), 5);
+  });
+
+  it('a missing run folder or input file is one clear line and exit status 1', () => {
+    const missingRun = run(['eval', '--run', join(work, 'nope')]);
+    expect(missingRun.status).toBe(1);
+    expect(missingRun.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missingRun.stderr).toMatch(/model\.json.*missing/);
+    const missingInput = run(['predict', '--run', runDir, '--input', join(work, 'absent.ply'), '--out', join(work, 'x.ply')]);
+    expect(missingInput.status).toBe(1);
+    expect(missingInput.stderr).toMatch(/absent\.ply/);
+  });
+});
