@@ -1,0 +1,60 @@
+/**
+ * bitpoint's public API: re-exports only. Everything here is stable enough to build studies on;
+ * anything not exported is an implementation detail.
+ *
+ *   import { useBackend, parseRunConfig, runTraining } from 'bitpoint';
+ *   await useBackend('auto');
+ *   const result = await runTraining(parseRunConfig({ model: 'pointnet-vanilla', dataset: 'synth-cls', compress: 'bipointnet' }),
+ *                                    { outDir: 'runs/example', log: console.error });
+ */
+
+// Errors and seeded randomness
+export { BackendError, BitpointError, ConfigError, FormatError, TrainingError, UsageError } from './util/errors.ts';
+export { Rng, type RngState } from './util/rng.ts';
+
+// Backends
+export { activeBackend, parseBackendRequest, useBackend, type BackendInfo, type BackendRequest } from './backend/select.ts';
+
+// Module system, layers and initializers
+export { Module } from './nn/module.ts';
+export { Parameter } from './nn/parameter.ts';
+export { IdentityQuantizer, Quantizer } from './nn/quantizer.ts';
+export { QuantizedLayer } from './nn/layers/quantized-layer.ts';
+export { Linear, type LinearOptions } from './nn/layers/linear.ts';
+export { Conv2d, type Conv2dOptions } from './nn/layers/conv2d.ts';
+export { BatchNorm, type BatchNormOptions } from './nn/layers/batch-norm.ts';
+export { Dropout } from './nn/layers/dropout.ts';
+export { GlobalMaxPool } from './nn/layers/global-max-pool.ts';
+export { entropyMaximizingOffset } from './nn/ops/entropy-maximizing-offset.ts';
+export {
+  describeInitializer,
+  initialTensor,
+  initialValues,
+  parseInitializer,
+  type Fans,
+  type InitializerConfig,
+  type InitializerName,
+  type InitializerSpec,
+} from './nn/init/index.ts';
+
+// Models
+export { Model, type ModelInput, type ModelOutput, type Task } from './models/model.ts';
+export { createModel, modelNames, type ModelOptions } from './models/registry.ts';
+
+// Data
+export * from './data/index.ts';
+
+// Training
+export { Trainer, type Batch, type StepResult, type TrainerOptions } from './train/trainer.ts';
+export { createOptimizer, type Optimizer, type OptimizerConfig } from './train/optimizers/index.ts';
+export { createSchedule, type LearningRateSchedule } from './train/schedules.ts';
+export { softmaxCrossEntropy } from './train/loss.ts';
+export { clipByGlobalNorm, clipByValue } from './train/clip.ts';
+export { loadCheckpoint, saveCheckpoint, captureModelState, restoreModelState, type Checkpoint } from './train/checkpoint.ts';
+export { ConfusionMatrix, PartSegmentationMeter, shapeIoU } from './train/metrics.ts';
+export { evaluateDataset, type Evaluation } from './train/evaluate.ts';
+export { parseRunConfig, type RunConfig } from './train/run-config.ts';
+export { runTraining, type EpochMetrics, type RunResult } from './train/run.ts';
+export { loadRunModel, type ModelCard } from './train/run-model.ts';
+export { predictCloud, withPredictions, type CloudPrediction } from './train/predict.ts';
+export { DataParallel } from './train/parallel/data-parallel.ts';
