@@ -6,7 +6,8 @@ import { useBackend, type BackendInfo } from '../backend/select.ts';
 import { batchCount } from '../data/batching.ts';
 import { openDataset } from '../data/datasets/open.ts';
 import type { Dataset } from '../data/datasets/dataset.ts';
-import type { Model } from '../models/model.ts';
+import { presetPolicy, summarizeModel, type ModelSummary } from '../compress/index.ts';
+import { resolvePolicy } from '../compress/resolve.ts';
 import { BitpointError, TrainingError } from '../util/errors.ts';
 import { captureModelState, loadCheckpoint, restoreModelState, saveCheckpoint } from './checkpoint.ts';
 import { evaluateDataset, primaryMetric, type Evaluation } from './evaluate.ts';
@@ -14,7 +15,7 @@ import { createOptimizer } from './optimizers/index.ts';
 import { modelCardFor, writeModelCard } from './run-model.ts';
 import { DataParallel } from './parallel/data-parallel.ts';
 import type { ReplicaSpec } from './parallel/messages.ts';
-import { buildReplicaModel } from './parallel/replica.ts';
+import { buildCompressedModel } from './parallel/replica.ts';
 import { batchStream } from './pipeline.ts';
 import { ProgressLine } from './progress.ts';
 import type { RunConfig } from './run-config.ts';
@@ -44,6 +45,17 @@ export interface RunResult {
   final: Evaluation;
   best: { epoch: number; metric: number };
   history: EpochMetrics[];
+  /** Size of the trained model as packed for deployment (src/compress/summary.ts). */
+  compression: {
+    policy: string;
+    packed_bytes: number;
+    float32_bytes: number;
+    compression_ratio: number;
+    /** Fraction of zero weights over all weight layers (pruned, or ternary zeros). */
+    sparsity: number;
+    /** Bits per weight averaged over the weight layers (by weight count). */
+    mean_weight_bits: number;
+  };
   duration_s: number;
 }
 
@@ -75,7 +87,8 @@ export function replicaSpec(config: RunConfig, dataset: Dataset, backend: Backen
   return {
     model: config.model,
     modelOptions: modelOptionsFor(dataset, config),
-    compress: config.compress,
+    // A policy file is read once here, so the run folder keeps the policy itself, not a path.
+    compress: typeof config.compress === 'string' && !presetPolicy(config.compress) ? resolvePolicy(config.compress) : config.compress,
     seed: config.seed,
     backend: backend.name === 'tensorflow' ? (backend.requested === 'node-gpu' ? 'node-gpu' : 'node') : (backend.name as 'wasm' | 'cpu'),
     labelSmoothing: config.labelSmoothing,
@@ -117,8 +130,9 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   }
 
   const spec = replicaSpec(config, train, backend);
-  const model: Model = buildReplicaModel({ ...spec, replica: 0 });
   const stepsPerEpoch = batchCount(train.size, config.batchSize, true);
+  const { model, compression } = buildCompressedModel({ ...spec, replica: 0 }, { totalSteps: config.epochs * stepsPerEpoch });
+  for (const warning of compression.warnings) log(`compress: ${warning}`);
   const schedule = createSchedule(config.schedule);
   const optimizer = createOptimizer(config.optimizer);
   const trainer = new Trainer(model, {
@@ -126,6 +140,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     learningRate: (step) => schedule(step, stepsPerEpoch),
     labelSmoothing: config.labelSmoothing,
     clipNorm: config.clip?.mode === 'global_norm' ? config.clip.maxNorm : undefined,
+    afterUpdate: compression.pruningSchedule ? (step) => void compression.pruningSchedule!.afterUpdate(step) : undefined,
   });
   const environment = {
     backend: backend.name,
@@ -248,6 +263,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   }
 
   const final = history[history.length - 1]?.test ?? (await evaluate());
+  const summary = summarizeModel(model, { report: compression, points: config.points, model: config.model, policy: compression.policy });
   const result: RunResult = {
     name: config.name,
     status: 'completed',
@@ -258,6 +274,13 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     final,
     best,
     history,
+    compression: {
+      policy: compression.policy,
+      packed_bytes: summary.packed_bytes,
+      float32_bytes: summary.float32_bytes,
+      compression_ratio: summary.compression_ratio,
+      ...weightStatistics(summary),
+    },
     duration_s: (performance.now() - started) / 1000,
   };
   await writeJsonAtomic(join(options.outDir, 'result.json'), result);
@@ -272,4 +295,16 @@ async function readHistory(file: string): Promise<EpochMetrics[]> {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as EpochMetrics);
+}
+
+function weightStatistics(summary: ModelSummary): { sparsity: number; mean_weight_bits: number } {
+  let weights = 0;
+  let zeros = 0;
+  let bits = 0;
+  for (const layer of summary.layers) {
+    weights += layer.weight_count;
+    zeros += layer.weight_count * layer.measured_sparsity;
+    bits += layer.weight_count * layer.weight_bits;
+  }
+  return { sparsity: weights ? zeros / weights : 0, mean_weight_bits: weights ? bits / weights : 32 };
 }
