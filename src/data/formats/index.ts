@@ -1,0 +1,13 @@
+/**
+ * File formats: pure parsers and writers over bytes (Node and browser). Reading from disk is in
+ * `node-files.ts`, kept out of here so browser bundles never see node:fs.
+ */
+export * from './ply/index.ts';
+export { parseOff, writeOff, type OffData, type WriteOffOptions } from './off.ts';
+export { parsePointText, writePointText, type PointText, type WritePointTextOptions } from './txt.ts';
+export { parseHdf5PointSets, hdf5Shape, hasHdf5Signature, type Hdf5PointSets, type Hdf5DatasetInfo } from './hdf5.ts';
+export { parseIdx, decodeIdx, writeIdx, isGzip, IDX_TYPE_CODES, type IdxArray, type IdxType, type IdxTypedArray } from './idx.ts';
+export { detectFormat, type PointFileFormat } from './detect.ts';
+export { readPointFile, type PointFile, type PlyFile, type OffFile, type TextFile, type Hdf5File, type IdxFile } from './read-point-file.ts';
+export { summarizePointFile, boundingBox, type PointFileSummary, type PropertySummary } from './summary.ts';
+export { pointCountOf, type PointCloud, type PointAttribute } from './point-cloud.ts';
