@@ -41,6 +41,10 @@ export {
 export { Model, type ModelInput, type ModelOutput, type Task } from './models/model.ts';
 export { createModel, modelNames, type ModelOptions } from './models/registry.ts';
 
+// Compression: quantizers, pruning, policies and the size summary
+export * from './compress/index.ts';
+export { resolvePolicy } from './compress/resolve.ts';
+
 // Data
 export * from './data/index.ts';
 

@@ -41,10 +41,20 @@ export class Conv2d extends QuantizedLayer {
     return this.kernelSize * this.kernelSize * this.outChannels;
   }
 
+  /** kh·kw·in·out per output position; input [B, H, W, C] (NHWC). */
+  macs(inputShape: readonly number[]): number {
+    const [batch = 1, height = 1, width = 1] = inputShape;
+    const outSize = (size: number) =>
+      this.padding === 'same' ? Math.ceil(size / this.stride) : Math.floor((size - this.kernelSize) / this.stride) + 1;
+    const positions = batch * Math.max(0, outSize(height)) * Math.max(0, outSize(width));
+    return positions * this.kernelSize * this.kernelSize * this.inChannels * this.outChannels;
+  }
+
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const input = this.quantizeInput(x) as tf.Tensor4D;
       let y = tf.conv2d(input, this.effectiveWeight() as tf.Tensor4D, this.stride, this.padding);
+      y = this.scaleOutput(y, () => tf.conv2d(x, this.maskedWeight() as tf.Tensor4D, this.stride, this.padding)) as tf.Tensor4D;
       if (this.bias) y = tf.add(y, this.bias.variable);
       return y;
     });

@@ -36,6 +36,12 @@ export class Linear extends QuantizedLayer {
     return this.outFeatures;
   }
 
+  /** One inFeatures × outFeatures product per input row (per point for [B, N, C]). */
+  macs(inputShape: readonly number[]): number {
+    const rows = inputShape.slice(0, -1).reduce((product, size) => product * size, 1);
+    return rows * this.inFeatures * this.outFeatures;
+  }
+
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const inner = x.shape[x.rank - 1];
@@ -43,6 +49,7 @@ export class Linear extends QuantizedLayer {
       const leading = x.shape.slice(0, -1);
       const flat = tf.reshape(this.quantizeInput(x), [-1, this.inFeatures]);
       let y = tf.matMul(flat, this.effectiveWeight());
+      y = this.scaleOutput(y, () => tf.matMul(tf.reshape(x, [-1, this.inFeatures]), this.maskedWeight()));
       if (this.bias) y = tf.add(y, this.bias.variable);
       return tf.reshape(y, [...leading, this.outFeatures]);
     });

@@ -1,0 +1,117 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, FormatError, UsageError } from '../util/errors.ts';
+import { booleanFlag, numberFlag, stringFlag, type Command, type CommandContext } from './command.ts';
+
+/**
+ * `bitpoint summary (--run DIR | --model M --compress P) [--points N] [--classes K] [--json]`:
+ * per weight layer the weight count, bits per weight, sparsity (ternary zeros included), packed
+ * bytes and MACs by precision; totals with the packed size, the float32 size and the compression
+ * ratio (accounting rules: src/compress/summary.ts).
+ *
+ * With --run, the model and policy come from DIR/config.json (keys `model` and `compress`), the
+ * class count and input channels from DIR/model.json when present, and the weights from the best
+ * (else last) checkpoint when there is one, so sparsity is measured on the trained weights.
+ */
+export const summaryCommand: Command = {
+  name: 'summary',
+  summary: 'Size and cost of a compressed model: bits, sparsity, packed bytes and MACs per layer; compression ratio.',
+  usage: 'bitpoint summary (--run DIR | --model M [--compress P]) [--points N] [--classes K] [--backend B] [--json]',
+  flags: {
+    run: { type: 'string' },
+    model: { type: 'string' },
+    compress: { type: 'string' },
+    points: { type: 'string' },
+    classes: { type: 'string' },
+  },
+  async run(ctx) {
+    const runDir = stringFlag(ctx, 'run');
+    const modelFlag = stringFlag(ctx, 'model');
+    if (runDir && (modelFlag || stringFlag(ctx, 'compress'))) throw new UsageError(`summary: give --run, or --model with --compress, not both\nusage: ${summaryCommand.usage}`);
+    if (!runDir && !modelFlag) throw new UsageError(`summary: --run DIR or --model M is required\nusage: ${summaryCommand.usage}`);
+    const source = runDir ? readRunSource(runDir) : { model: modelFlag!, compress: stringFlag(ctx, 'compress') ?? 'fp', numClasses: undefined, inputChannels: undefined, points: undefined };
+    const points = numberFlag(ctx, 'points', { integer: true, min: 1 }) ?? source.points ?? 1024;
+    const numClasses = numberFlag(ctx, 'classes', { integer: true, min: 2 }) ?? source.numClasses ?? 40;
+
+    const { resolvePolicy } = await import('../compress/resolve.ts');
+    const policy = resolvePolicy(source.compress);
+    const { useBackend, parseBackendRequest } = await import('../backend/select.ts');
+    const { createModel } = await import('../models/registry.ts');
+    const { applyPolicy } = await import('../compress/policy.ts');
+    const { summarizeModel, formatSummary } = await import('../compress/summary.ts');
+    const { Rng } = await import('../util/rng.ts');
+    await useBackend(parseBackendRequest(stringFlag(ctx, 'backend')));
+
+    const model = createModel(source.model, { rng: new Rng(1), numClasses, ...(source.inputChannels ? { inputChannels: source.inputChannels } : {}) });
+    const report = applyPolicy(model, policy, { rng: new Rng(1) });
+    for (const warning of report.warnings) ctx.log(`warning: ${warning}`);
+    if (runDir) await loadRunWeights(runDir, model, ctx);
+    const summary = summarizeModel(model, { points, report, model: source.model, policy: policy.name });
+    ctx.out(booleanFlag(ctx, 'json') ? JSON.stringify(summary) : formatSummary(summary));
+    return 0;
+  },
+};
+
+interface RunSource {
+  model: string;
+  compress: unknown;
+  numClasses: number | undefined;
+  inputChannels: number | undefined;
+  points: number | undefined;
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new FormatError(file, `cannot read JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Model name and policy from DIR/config.json; classes and channels from DIR/model.json if present. */
+function readRunSource(runDir: string): RunSource {
+  const configFile = join(runDir, 'config.json');
+  if (!existsSync(configFile)) throw new FormatError(configFile, 'missing: --run needs a run folder written by `bitpoint train`');
+  const config = readJson(configFile) as Record<string, unknown>;
+  if (typeof config !== 'object' || config === null || typeof config['model'] !== 'string' || !('compress' in config)) {
+    throw new FormatError(configFile, "needs the keys 'model' and 'compress' (written by `bitpoint train` since compression policies); use --model and --compress instead");
+  }
+  let numClasses: number | undefined;
+  let inputChannels: number | undefined = config['normals'] === true ? 6 : undefined;
+  const cardFile = join(runDir, 'model.json');
+  if (existsSync(cardFile)) {
+    const card = readJson(cardFile) as { spec?: { modelOptions?: { numClasses?: unknown; inputChannels?: unknown } } };
+    const options = card.spec?.modelOptions ?? {};
+    if (typeof options.numClasses === 'number') numClasses = options.numClasses;
+    if (typeof options.inputChannels === 'number') inputChannels = options.inputChannels;
+  }
+  const points = typeof config['points'] === 'number' ? config['points'] : undefined;
+  return { model: config['model'], compress: config['compress'], numClasses, inputChannels, points };
+}
+
+/** Loads the run's best (else last) checkpoint, if any, into the compressed model. */
+async function loadRunWeights(runDir: string, model: import('../models/model.ts').Model, ctx: CommandContext): Promise<void> {
+  const candidates = ['best', 'last'].map((which) => join(runDir, 'checkpoints', `${which}.safetensors`));
+  const file = candidates.find((candidate) => existsSync(candidate));
+  if (!file) {
+    ctx.log(`no checkpoint in ${runDir}/checkpoints: summarizing the freshly initialized model`);
+    return;
+  }
+  const { loadCheckpoint, restoreModelState } = await import('../train/checkpoint.ts');
+  const { CompressQuantizer } = await import('../compress/quantizers/base.ts');
+  const checkpoint = await loadCheckpoint(file);
+  let restored;
+  try {
+    restored = restoreModelState(model, checkpoint.tensors, file, { strict: false });
+  } catch (error) {
+    throw new ConfigError('compress', `${(error as Error).message} (was the run trained with this policy?)`);
+  }
+  // quantizer state the checkpoint does not have (e.g. a run trained before compression was wired)
+  for (const [name, layer] of model.weightLayers()) {
+    const quantizer = layer.weightQuantizer;
+    if (quantizer instanceof CompressQuantizer && restored.missing.some((path) => path.startsWith(`${name}.weightQuantizer.`))) {
+      quantizer.initialize(layer.maskedWeight());
+    }
+  }
+  ctx.log(`loaded ${restored.restored.length} tensors from ${file}${restored.missing.length > 0 ? ` (${restored.missing.length} model tensors not in it kept their initial values)` : ''}`);
+}

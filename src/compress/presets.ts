@@ -1,0 +1,113 @@
+/**
+ * Compression presets by name, for `bitpoint train --compress NAME` and `bitpoint summary`.
+ * Every preset except `fp` and the pruning ones keeps the first and the last layer at full
+ * precision (weights and inputs), as BiPointNet, XNOR-Net, TWN, TTQ and LSQ do.
+ *
+ *   fp                  nothing changes
+ *   binary              ste_sign weights (±1) and ste_sign activations; hidden ReLUs removed
+ *   bipointnet          binary + LSR on every binarized layer + EMA max pooling
+ *   xnor                ste_sign weights × mean|W| per output channel, ste_sign activations
+ *   binary-ema, xnor-ema  the two baselines with EMA max pooling (no LSR)
+ *
+ * `binary` and `xnor` are the baselines BiPointNet improves on, and on PointNet they do not learn:
+ * the max over N points of BatchNorm'd features is positive with probability 1 − 2^−N, so
+ * sign(max) is +1 for every channel of every cloud, the next BatchNorm outputs 0 and no gradient
+ * flows (the loss stays at ln K). That is the aggregation-induced homogenization EMA removes; use
+ * `binary-ema` / `xnor-ema` for baselines that train, `bipointnet` for the full method.
+ *   ternary-twn         TWN weights (Δ = 0.7·mean|W|), float activations
+ *   ternary-ttq         TTQ weights (Δ = 0.05·max|W|, learned Wp, Wn), float activations
+ *   ternary-sparsity-S  ternary weights with S% zeros (S = 50, 75, 90), float activations
+ *   intK                LSQ, K = 8, 4, 3, 2: weights signed per output channel, activations per
+ *                       layer with the range picked from the first batch ('auto': unsigned after
+ *                       a ReLU). LSQ rather than DoReFa: it learns the clipping range, which
+ *                       matters most at 2–4 bits, and needs no [0, 1] activation clip.
+ *   prune-S             gradual magnitude pruning to S% (50, 80, 90, 95), layer-wise, every layer
+ *                       but the first; Zhu & Gupta's cubic schedule from 10% to 60% of training
+ *                       in 20 steps, float weights
+ */
+import type { CompressionPolicy, PolicyRule } from './policy.ts';
+
+const FIRST_LAST_FP: PolicyRule = { match: ['first', 'last'], weights: 'fp', activations: 'fp', outputScale: 'none' };
+
+const binaryPolicy = (name: string, description: string, weights: PolicyRule['weights'], extra: Partial<CompressionPolicy> = {}): CompressionPolicy => ({
+  name,
+  description,
+  layers: [{ match: '*', weights, activations: 'ste_sign', ...(extra.layers?.[0] ?? {}) }, FIRST_LAST_FP],
+  model: { hiddenActivation: 'none', ...extra.model },
+});
+
+const PRESETS: Record<string, () => CompressionPolicy> = {
+  fp: () => ({ name: 'fp', description: 'full precision', layers: [] }),
+  binary: () => binaryPolicy('binary', 'binary weights and activations (sign, clipped STE), first and last layer full precision', 'ste_sign'),
+  bipointnet: () =>
+    binaryPolicy('bipointnet', 'BiPointNet: binary weights and activations with layer-wise scale recovery and entropy-maximizing max pooling', 'ste_sign', {
+      layers: [{ match: '*', outputScale: 'lsr' }],
+      model: { entropyMaximizingPool: true },
+    }),
+  xnor: () =>
+    binaryPolicy('xnor', 'XNOR-Net: binary weights scaled by mean|W| per output channel, binary activations', { name: 'ste_sign', scaling: 'channel' }),
+  'binary-ema': () =>
+    binaryPolicy('binary-ema', 'binary weights and activations with entropy-maximizing max pooling (no LSR)', 'ste_sign', {
+      model: { entropyMaximizingPool: true },
+    }),
+  'xnor-ema': () =>
+    binaryPolicy('xnor-ema', 'XNOR-Net weights (mean|W| per output channel), binary activations, entropy-maximizing max pooling', {
+      name: 'ste_sign',
+      scaling: 'channel',
+    }, { model: { entropyMaximizingPool: true } }),
+  'ternary-twn': () => ({
+    name: 'ternary-twn',
+    description: 'ternary weight networks (Δ = 0.7·mean|W|), float activations',
+    layers: [{ match: '*', weights: 'twn' }, FIRST_LAST_FP],
+  }),
+  'ternary-ttq': () => ({
+    name: 'ternary-ttq',
+    description: 'trained ternary quantization (learned Wp, Wn; Δ = 0.05·max|W|), float activations',
+    layers: [{ match: '*', weights: { name: 'ttq', threshold: 0.05 } }, FIRST_LAST_FP],
+  }),
+};
+
+for (const percent of [50, 75, 90]) {
+  PRESETS[`ternary-sparsity-${percent}`] = () => ({
+    name: `ternary-sparsity-${percent}`,
+    description: `ternary weights with ${percent}% zeros (threshold = quantile of |W|), float activations`,
+    layers: [{ match: '*', weights: { name: 'ternary_sparsity', sparsity: percent / 100 } }, FIRST_LAST_FP],
+  });
+}
+
+for (const bits of [8, 4, 3, 2]) {
+  PRESETS[`int${bits}`] = () => ({
+    name: `int${bits}`,
+    description: `${bits}-bit LSQ weights (per output channel) and activations, first and last layer full precision`,
+    layers: [
+      { match: '*', weights: { name: 'lsq', bits, perChannel: true, range: 'signed' }, activations: { name: 'lsq', bits, range: 'auto' } },
+      FIRST_LAST_FP,
+    ],
+  });
+}
+
+for (const percent of [50, 80, 90, 95]) {
+  PRESETS[`prune-${percent}`] = () => ({
+    name: `prune-${percent}`,
+    description: `gradual magnitude pruning to ${percent}% (Zhu & Gupta), every layer but the first`,
+    layers: [
+      {
+        match: '*',
+        prune: {
+          method: 'magnitude',
+          scope: 'layer',
+          sparsity: percent / 100,
+          schedule: { kind: 'gradual', begin: 0.1, end: 0.6, updates: 20, initialSparsity: 0 },
+        },
+      },
+      { match: 'first', prune: null },
+    ],
+  });
+}
+
+export const PRESET_NAMES: readonly string[] = Object.keys(PRESETS);
+
+/** A fresh copy of a preset policy, or undefined for an unknown name. */
+export function presetPolicy(name: string): CompressionPolicy | undefined {
+  return Object.hasOwn(PRESETS, name) ? PRESETS[name]!() : undefined;
+}

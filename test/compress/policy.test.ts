@@ -1,0 +1,228 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../src/backend/select.ts';
+import { matchesGlob } from '../../src/compress/glob.ts';
+import { LayerScaleRecovery } from '../../src/compress/output-scale.ts';
+import { applyPolicy, parsePolicy } from '../../src/compress/policy.ts';
+import { PRESET_NAMES } from '../../src/compress/presets.ts';
+import { maskSparsity } from '../../src/compress/prune/masks.ts';
+import { SteSign } from '../../src/compress/quantizers/binary.ts';
+import { FlipRatio } from '../../src/compress/quantizers/flip-ratio.ts';
+import { resolvePolicy } from '../../src/compress/resolve.ts';
+import { createModel } from '../../src/models/registry.ts';
+import { LinearBnAct } from '../../src/models/blocks/shared-mlp.ts';
+import type { PointNet } from '../../src/models/pointnet.ts';
+import { GlobalMaxPool } from '../../src/nn/layers/global-max-pool.ts';
+import { Linear } from '../../src/nn/layers/linear.ts';
+import { ConfigError, FormatError } from '../../src/util/errors.ts';
+import { Rng } from '../../src/util/rng.ts';
+import { values } from './helpers.ts';
+
+const vanilla = (seed = 1) => createModel('pointnet-vanilla', { rng: new Rng(seed), numClasses: 10 });
+
+function configError(f: () => unknown): ConfigError {
+  try {
+    f();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('compression policies', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it('globs: * spans dots, ? is one character, the rest is literal', () => {
+    expect(matchesGlob('encoder1.0.linear', 'encoder*.linear')).toBe(true);
+    expect(matchesGlob('encoder2.2.linear', 'encoder*.linear')).toBe(true);
+    expect(matchesGlob('head.fc1.linear', 'encoder*.linear')).toBe(false);
+    expect(matchesGlob('head.fc1.linear', 'head.*')).toBe(true);
+    expect(matchesGlob('encoder1x0.linear', 'encoder1.0.linear')).toBe(false);
+    expect(matchesGlob('head.fc1.linear', 'head.fc?.linear')).toBe(true);
+    expect(matchesGlob('anything', '*')).toBe(true);
+  });
+
+  it('validation errors name the key path', () => {
+    expect(configError(() => parsePolicy({ layers: [{ match: '*', weights: 'sine' }] })).path).toBe('compress.layers.0.weights');
+    expect(configError(() => parsePolicy({ layers: [{ match: '*', weights: { name: 'lsq', bits: 12 } }] })).path).toBe('compress.layers.0.weights.bits');
+    expect(configError(() => parsePolicy({ layers: [{ match: '*', wieghts: 'ste_sign' }] })).path).toBe('compress.layers.0.wieghts');
+    expect(configError(() => parsePolicy({ layers: [{ weights: 'ste_sign' }] })).path).toBe('compress.layers.0.match');
+    expect(configError(() => parsePolicy({ layers: [{ match: '*', activations: 'twn' }] })).path).toBe('compress.layers.0.activations');
+    expect(configError(() => parsePolicy({ layers: [{ match: '*', prune: { sparsity: 1.5 } }] })).path).toBe('compress.layers.0.prune.sparsity');
+    expect(configError(() => parsePolicy({ layers: [{ match: '*', prune: { method: 'random', scope: 'global', sparsity: 0.5 } }] })).path).toBe(
+      'compress.layers.0.prune.scope',
+    );
+    expect(configError(() => parsePolicy({ layers: [{ match: '*', prune: { sparsity: 0.5, schedule: { kind: 'gradual' } } }] })).path).toBe(
+      'compress.layers.0.prune.schedule.end',
+    );
+    expect(configError(() => parsePolicy({ model: { hiddenActivation: 'tanh' } })).path).toBe('compress.model.hiddenActivation');
+    expect(configError(() => parsePolicy({ extends: 'int5' })).path).toBe('compress.extends');
+    expect(configError(() => parsePolicy({ layers: [{ match: '*' }] })).path).toBe('compress.layers.0');
+  });
+
+  it('every preset parses, applies to both PointNets and round-trips as JSON', () => {
+    expect(PRESET_NAMES).toEqual(
+      expect.arrayContaining(['fp', 'binary', 'bipointnet', 'xnor', 'ternary-twn', 'ternary-ttq', 'ternary-sparsity-50', 'int8', 'int4', 'int3', 'int2', 'prune-50', 'prune-80', 'prune-90', 'prune-95']),
+    );
+    for (const name of PRESET_NAMES) {
+      const policy = resolvePolicy(name);
+      expect(parsePolicy(JSON.parse(JSON.stringify(policy)))).toEqual(policy);
+    }
+    for (const modelName of ['pointnet-vanilla', 'pointnet']) {
+      for (const name of ['bipointnet', 'int4', 'ternary-ttq', 'prune-90']) {
+        const model = createModel(modelName, { rng: new Rng(2), numClasses: 5 });
+        const report = applyPolicy(model, resolvePolicy(name), { rng: new Rng(3) });
+        expect(report.warnings, `${modelName} ${name}`).toEqual([]);
+        expect(JSON.parse(JSON.stringify(report)).layers).toHaveLength(model.weightLayers().length);
+        model.dispose();
+      }
+    }
+  });
+
+  it('bipointnet: binary everywhere but first and last, LSR, EMA pooling, hidden ReLUs removed', () => {
+    const model = vanilla();
+    const report = applyPolicy(model, resolvePolicy('bipointnet'));
+    const byName = Object.fromEntries(report.layers.map((layer) => [layer.name, layer]));
+    for (const [name, layer] of model.weightLayers()) {
+      const fp = name === model.firstLayer || name === model.lastLayer;
+      expect(layer.weightQuantizer.kind, name).toBe(fp ? 'identity' : 'ste_sign');
+      expect(layer.inputQuantizer.kind, name).toBe(fp ? 'identity' : 'ste_sign');
+      expect(layer.outputScale.kind, name).toBe(fp ? 'identity' : 'lsr');
+      expect(byName[name]!.rules).toEqual(fp ? [0, 1] : [0]);
+    }
+    const pools = model.namedModules().filter(([, m]) => m instanceof GlobalMaxPool);
+    expect(pools.every(([, m]) => (m as GlobalMaxPool).entropyMaximizing)).toBe(true);
+    expect(report.model.entropyMaximizingPool).toEqual(['pool']);
+    const blocks = model.namedModules().filter(([, m]) => m instanceof LinearBnAct);
+    expect(blocks.every(([, m]) => (m as LinearBnAct).activation === 'none')).toBe(true);
+    expect(report.model.hiddenActivationRemoved).toHaveLength(blocks.length);
+    expect(report.pruningSchedule).toBeNull();
+    // fp policy leaves pools and activations alone
+    const plain = vanilla() as PointNet;
+    applyPolicy(plain, resolvePolicy('fp'));
+    expect(plain.pool.entropyMaximizing).toBe(false);
+    expect(plain.fc1.activation).toBe('relu');
+  });
+
+  it('later rules override only the keys they set; extends appends rules', () => {
+    const model = vanilla();
+    const report = applyPolicy(model, {
+      extends: 'int4',
+      layers: [
+        { match: 'head.*', weights: 'twn' },
+        { match: 'encoder*.linear', prune: { sparsity: 0.5 } },
+        { match: 'first', prune: null },
+      ],
+    });
+    expect(report.policy).toBe('int4+custom');
+    const layer = (name: string) => model.weightLayers().find(([n]) => n === name)![1];
+    expect(layer('head.fc1.linear').weightQuantizer.kind).toBe('twn');
+    expect(layer('head.fc1.linear').inputQuantizer.kind).toBe('lsq');
+    expect(layer('head.classifier').weightQuantizer.kind).toBe('twn'); // rule 2 comes after int4's "last → fp"
+    expect(layer('head.classifier').inputQuantizer.kind).toBe('identity');
+    expect(maskSparsity(layer('encoder2.1.linear'))).toBe(0.5);
+    expect(layer('encoder1.0.linear').mask).toBeNull();
+    expect(report.warnings).toEqual([]);
+    const unmatched = applyPolicy(vanilla(), { layers: [{ match: 'decoder.*', weights: 'twn' }] });
+    expect(unmatched.warnings[0]).toMatch(/rule 0.*matches no layer/);
+  });
+
+  it('gradual pruning: masks exist (all ones) from the start, the schedule prunes to the target', () => {
+    const model = vanilla();
+    const report = applyPolicy(model, resolvePolicy('prune-90'), { totalSteps: 100 });
+    const layers = model.weightLayers();
+    expect(layers[0]![1].mask).toBeNull();
+    for (const [, layer] of layers.slice(1)) expect(maskSparsity(layer)).toBe(0);
+    const schedule = report.pruningSchedule!;
+    schedule.afterUpdate(10);
+    expect(maskSparsity(layers[1]![1])).toBe(0);
+    schedule.afterUpdate(35); // (35 − 10)/2.5 = 10 of 20 updates: 0.9·(1 − ½³)
+    expect(maskSparsity(layers[4]![1])).toBeCloseTo(0.9 * (1 - 0.125), 3);
+    schedule.afterUpdate(60);
+    for (const [, layer] of layers.slice(1)) expect(maskSparsity(layer)).toBeCloseTo(0.9, 3);
+  });
+
+  it('resolvePolicy: preset names, policy files, clear errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bitpoint-policy-'));
+    const file = join(dir, 'mine.json');
+    writeFileSync(file, JSON.stringify({ name: 'mine', extends: 'binary', layers: [{ match: 'head.*', outputScale: 'lsr' }] }));
+    const policy = resolvePolicy(file);
+    expect(policy.name).toBe('mine');
+    expect(policy.model.hiddenActivation).toBe('none');
+    expect(policy.layers.at(-1)).toEqual({ match: ['head.*'], outputScale: 'lsr' });
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ layers: [{ match: '*', weights: { name: 'lsq' } }] }));
+    expect(configError(() => resolvePolicy(bad)).path).toBe(`compress(${bad}).layers.0.weights.bits`);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{ "layers": [');
+    expect(() => resolvePolicy(broken)).toThrow(FormatError);
+    expect(configError(() => resolvePolicy('bipointnett')).message).toMatch(/neither a compression preset .*bipointnet.* nor an existing policy file/);
+    expect(resolvePolicy(undefined).name).toBe('fp');
+  });
+
+  it('LSR: α = std(A·W) / std(sign(A)·sign(W)) on the first training batch, then learned', () => {
+    const layer = new Linear(8, 4, { rng: new Rng(9), bias: false });
+    layer.setWeightQuantizer(new SteSign());
+    layer.setInputQuantizer(new SteSign());
+    const lsr = new LayerScaleRecovery();
+    layer.setOutputScale(lsr);
+    const a = tf.randomNormal([16, 8], 0, 1, 'float32', 4);
+    const std = (t: tf.Tensor) => Math.sqrt(tf.moments(t).variance.dataSync()[0]!);
+    const expected = std(tf.matMul(a, layer.weight.variable)) / std(tf.matMul(tf.sign(a), tf.sign(layer.weight.variable)));
+    layer.eval();
+    layer.forward(a);
+    expect(lsr.initialized).toBe(false);
+    layer.train();
+    const out = layer.forward(a);
+    expect(lsr.initialized).toBe(true);
+    expect(values(lsr.scale.variable)[0]).toBeCloseTo(expected, 4);
+    const binaryProduct = tf.matMul(tf.sign(a), tf.sign(layer.weight.variable));
+    expect(values(out)).toEqual(values(tf.mul(binaryProduct, lsr.scale.variable)));
+    // not re-initialized on later batches; the scale is a trainable parameter with a gradient
+    lsr.scale.assign(tf.scalar(2));
+    layer.forward(tf.mul(a, 3));
+    expect(values(lsr.scale.variable)).toEqual([2]);
+    const { grads } = tf.variableGrads(() => tf.sum(layer.forward(a)) as tf.Scalar, [lsr.scale.variable]);
+    expect(values(grads[lsr.scale.variable.name]!)[0]).toBeCloseTo(values(tf.sum(binaryProduct))[0]!, 3);
+    // constant float output (zero weights, as T-Net's transform layer starts): α = 0 keeps the float start
+    const zeroLayer = new Linear(3, 2, { rng: new Rng(1), bias: false, init: 'zeros' });
+    zeroLayer.setWeightQuantizer(new SteSign());
+    zeroLayer.setInputQuantizer(new SteSign());
+    const zeroLsr = new LayerScaleRecovery();
+    zeroLayer.setOutputScale(zeroLsr);
+    expect(values(zeroLayer.forward(a.slice([0, 0], [4, 3]))).map(Math.abs)).toEqual(new Array(8).fill(0));
+    expect(values(zeroLsr.scale.variable)).toEqual([0]);
+    // constant binary output (std(Q(A)·Q(W)) = 0): α stays 1
+    const flatLayer = new Linear(2, 2, { rng: new Rng(1), bias: false });
+    flatLayer.setInputQuantizer(new SteSign());
+    const flatLsr = new LayerScaleRecovery();
+    flatLayer.setOutputScale(flatLsr);
+    flatLayer.forward(tf.ones([3, 2]));
+    expect(values(flatLsr.scale.variable)).toEqual([1]);
+  });
+
+  it('flip ratio: fraction of binary codes that changed since the last call', () => {
+    const model = vanilla();
+    applyPolicy(model, resolvePolicy('binary'));
+    const flips = new FlipRatio(model);
+    expect(flips.trackedLayers().map(([name]) => name)).not.toContain(model.firstLayer);
+    expect(flips.update().total).toBeNull();
+    expect(flips.update().total).toBe(0);
+    const [name, layer] = flips.trackedLayers()[0]!; // 64×64
+    const w = values(layer.weight.variable);
+    w[0] = -w[0]! || 1;
+    w[1] = -w[1]! || 1;
+    layer.weight.assign(tf.tensor(w, layer.weight.shape));
+    const result = flips.update();
+    expect(result.layers[name]).toBeCloseTo(2 / 4096, 10);
+    const tracked = flips.trackedLayers().reduce((sum, [, l]) => sum + l.weight.size, 0);
+    expect(result.total).toBeCloseTo(2 / tracked, 10);
+    flips.dispose();
+  });
+});
