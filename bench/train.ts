@@ -9,7 +9,8 @@ import { Rng } from '../src/util/rng.ts';
 export interface TrainBenchmarkOptions {
   backend: BackendRequest;
   model: string;
-  batchSize: number;
+  /** Clouds per step; by default 8 for DGCNN models (their edge tensors are k× larger), else 32. */
+  batchSize?: number;
   points: number;
   numClasses: number;
   /** Measured steps (after warm-up); the median is reported. */
@@ -24,7 +25,6 @@ export interface TrainBenchmarkOptions {
 
 export const TRAIN_BENCHMARK_DEFAULTS: Omit<TrainBenchmarkOptions, 'backend' | 'log'> = {
   model: 'pointnet-vanilla',
-  batchSize: 32,
   points: 1024,
   numClasses: 40,
   steps: 5,
@@ -45,6 +45,7 @@ function median(values: number[]): number {
  */
 export async function runTrainBenchmark(options: TrainBenchmarkOptions): Promise<Record<string, unknown>> {
   const log = options.log ?? (() => {});
+  const batchSize = options.batchSize ?? (options.model.startsWith('dgcnn') ? 8 : 32);
   const backend = await useBackend(options.backend);
   const rng = new Rng(1234);
   const spec = { model: options.model, modelOptions: { numClasses: options.numClasses }, seed: 1234, backend: backend.name as 'wasm' };
@@ -54,9 +55,9 @@ export async function runTrainBenchmark(options: TrainBenchmarkOptions): Promise
     optimizer: createOptimizer({ name: 'adam' }),
     learningRate: () => 1e-3,
   });
-  const inputs = tf.randomNormal([options.batchSize, options.points, 3], 0, 1, 'float32', 7);
+  const inputs = tf.randomNormal([batchSize, options.points, 3], 0, 1, 'float32', 7);
   const targets = tf.tensor1d(
-    Array.from({ length: options.batchSize }, () => rng.int(options.numClasses)),
+    Array.from({ length: batchSize }, () => rng.int(options.numClasses)),
     'int32',
   );
   const batch = { inputs, targets };
@@ -97,13 +98,13 @@ export async function runTrainBenchmark(options: TrainBenchmarkOptions): Promise
     backend: backend.name,
     kernel_fixes: backend.kernelFixes,
     model: options.model,
-    batch_size: options.batchSize,
+    batch_size: batchSize,
     threads: options.workers + 1,
     points: options.points,
     train_step_ms: Math.round(trainStepMs),
-    train_samples_per_s: Number(((options.batchSize * 1000) / trainStepMs).toFixed(2)),
+    train_samples_per_s: Number(((batchSize * 1000) / trainStepMs).toFixed(2)),
     infer_batch_ms: Math.round(inferBatchMs),
-    infer_samples_per_s: Number(((options.batchSize * 1000) / inferBatchMs).toFixed(2)),
+    infer_samples_per_s: Number(((batchSize * 1000) / inferBatchMs).toFixed(2)),
     peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
     tensors_per_step_growth: options.leakCheckSteps > 0 ? (tensorsAfter - tensorsBefore) / options.leakCheckSteps : null,
     leak_check_steps: options.leakCheckSteps,

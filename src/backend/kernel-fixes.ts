@@ -1,8 +1,14 @@
 import { installBatchMatMul } from './kernels/batch-matmul.ts';
 import { installBatchNormKernels } from './kernels/batch-norm.ts';
 import { installConv2dBackpropFilter } from './kernels/conv2d-backprop-filter.ts';
+import { installConv2dIm2col } from './kernels/conv2d-im2col.ts';
+import { installKnn } from './kernels/knn.ts';
+import { installLeakyReluGradient } from './kernels/leaky-relu-grad.ts';
 import { installMaxGradient } from './kernels/max-grad.ts';
+import { installNeighbourKernels } from './kernels/neighbours.ts';
 import { installReductionKernels } from './kernels/reductions.ts';
+import { installSharedIdentity } from './kernels/shared-identity.ts';
+import { installSplit } from './kernels/split.ts';
 import { installUnsortedSegmentSum } from './kernels/unsorted-segment-sum.ts';
 
 /**
@@ -22,7 +28,15 @@ export function installKernelFixes(backendName: string): string[] {
     ...installBatchNormKernels(backendName),
     ...installUnsortedSegmentSum(backendName),
     ...installConv2dBackpropFilter(backendName),
+    ...installConv2dIm2col(backendName),
+    ...installKnn(backendName),
+    ...installNeighbourKernels(backendName),
+    ...installLeakyReluGradient(backendName),
+    ...installSharedIdentity(backendName),
+    ...installSplit(backendName),
   ];
-  installed.set(backendName, names);
-  return names;
+  // Some kernels are replaced twice (a later fix builds on an earlier one): list each name once.
+  const unique = [...new Set(names)];
+  installed.set(backendName, unique);
+  return unique;
 }

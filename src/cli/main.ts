@@ -7,6 +7,16 @@ import { parseCommandArgs, type Command, type CommandContext } from './command.t
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   bench: async () => (await import('./bench.ts')).benchCommand,
+  train: async () => (await import('./train.ts')).trainCommand,
+  demo: async () => (await import('./demo.ts')).demoCommand,
+  eval: async () => (await import('./eval.ts')).evalCommand,
+  predict: async () => (await import('./predict.ts')).predictCommand,
+  data: async () => (await import('./data.ts')).dataCommand,
+  inspect: async () => (await import('./inspect.ts')).inspectCommand,
+  summary: async () => (await import('./summary.ts')).summaryCommand,
+  view: async () => (await import('./view.ts')).viewCommand,
+  sweep: async () => (await import('./sweep.ts')).sweepCommand,
+  report: async () => (await import('./report.ts')).reportCommand,
 };
 
 function help(): string {

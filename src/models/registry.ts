@@ -2,7 +2,11 @@ import type { InitializerSpec } from '../nn/init/index.ts';
 import type { Rng } from '../util/rng.ts';
 import { ConfigError } from '../util/errors.ts';
 import type { Model } from './model.ts';
+import { Dgcnn } from './dgcnn.ts';
+import { DgcnnSeg } from './dgcnn-seg.ts';
+import { MnistCnn, MnistMlp } from './mnist.ts';
 import { PointNet } from './pointnet.ts';
+import { PointNetSeg } from './pointnet-seg.ts';
 
 /** Options every model understands; model-specific ones ride along in `extra`. */
 export interface ModelOptions {
@@ -15,6 +19,8 @@ export interface ModelOptions {
   numCategories?: number;
   /** Neighbours per point in DGCNN's graph. */
   k?: number;
+  /** Width of DGCNN's per-point layer before the global pooling (1024). */
+  embeddingChannels?: number;
 }
 
 type Factory = (options: ModelOptions) => Model;
@@ -22,6 +28,13 @@ type Factory = (options: ModelOptions) => Model;
 const FACTORIES: Record<string, Factory> = {
   pointnet: (o) => new PointNet({ ...o, inputTransform: true, featureTransform: true }),
   'pointnet-vanilla': (o) => new PointNet({ ...o, inputTransform: false, featureTransform: false }),
+  // Segmentation models: numClasses is the number of part labels.
+  'pointnet-seg': (o) => new PointNetSeg({ ...o, inputTransform: true, featureTransform: true }),
+  'pointnet-seg-vanilla': (o) => new PointNetSeg({ ...o, inputTransform: false, featureTransform: false }),
+  dgcnn: (o) => new Dgcnn(o),
+  'dgcnn-seg': (o) => new DgcnnSeg(o),
+  'mnist-mlp': (o) => new MnistMlp(o),
+  'mnist-cnn': (o) => new MnistCnn(o),
 };
 
 export function modelNames(): string[] {

@@ -13,6 +13,16 @@ export interface SimdKernels {
   backwardInput(dy: number, x: number, mask: number, dx: number, rows: number, channels: number, a: number, b: number, d: number): void;
   maxMiddle(x: number, out: number, outer: number, reduced: number, inner: number): void;
   maxGradMiddle(x: number, y: number, dy: number, dx: number, outer: number, reduced: number, inner: number): void;
+  gatherRows(x: number, indices: number, out: number, count: number, channels: number): void;
+  scatterAddRows(dy: number, indices: number, dx: number, count: number, channels: number, rows: number): void;
+  edgeSum(centre: number, neighbour: number, indices: number, out: number, points: number, k: number, channels: number): void;
+  edgeSumGrad(dy: number, indices: number, dCentre: number, dNeighbour: number, points: number, k: number, channels: number, rows: number): void;
+  edgeFeatures(x: number, indices: number, out: number, points: number, k: number, channels: number): void;
+  edgeFeaturesGrad(dy: number, indices: number, dx: number, points: number, k: number, channels: number, rows: number): void;
+  /** Both return the number of rows with fewer than k non-NaN candidates (their missing entries are −1). */
+  knnSelect(gram: number, out: number, batch: number, points: number, k: number, scratch: number): number;
+  knnDirect(x: number, out: number, batch: number, points: number, channels: number, k: number, scratch: number): number;
+  leakyReluGrad(x: number, dy: number, dx: number, count: number, alpha: number): void;
   malloc(bytes: number): number;
   free(pointer: number): void;
   /** Byte offset of a tensor's data. */
@@ -47,7 +57,8 @@ export function simdKernelsFor(backend: unknown): SimdKernels | null {
     kernels = {
       ...exports,
       memory,
-      malloc: (bytes) => internals.wasm._malloc(bytes),
+      // `>>> 0`: above 2 GiB emscripten returns the address as a negative int32 (tfjs does the same)
+      malloc: (bytes) => internals.wasm._malloc(bytes) >>> 0,
       free: (pointer) => internals.wasm._free(pointer),
       offsetOf: (dataId) => internals.dataIdMap.get(dataId)!.memoryOffset,
     } as SimdKernels;

@@ -1,0 +1,40 @@
+import { dirname, join } from 'node:path';
+import { UsageError } from '../util/errors.ts';
+import { booleanFlag, stringFlag, type Command } from './command.ts';
+
+/**
+ * `bitpoint report --db FILE --study NAME --out DIR`: tables (Markdown and HTML, mean ± std over
+ * seeds) and d3 figures (standalone SVG) of one study in a results store.
+ */
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'Tables (Markdown, HTML) and d3 SVG plots of a study from its SQLite results store.',
+  usage: 'bitpoint report --db FILE [--study NAME] [--out DIR] [--json]',
+  flags: {
+    db: { type: 'string' },
+    study: { type: 'string' },
+    out: { type: 'string' },
+  },
+  async run(ctx) {
+    const dbFile = stringFlag(ctx, 'db');
+    if (!dbFile) throw new UsageError(`report: --db is required\nusage: ${reportCommand.usage}`);
+    const { ResultsStore } = await import('../experiments/store.ts');
+    let study = stringFlag(ctx, 'study');
+    if (!study) {
+      const store = ResultsStore.open(dbFile, { readonly: true });
+      const studies = store.studies();
+      store.close();
+      if (studies.length !== 1) throw new UsageError(`report: ${dbFile} holds ${studies.length} studies (${studies.map((s) => s.study).join(', ')}); name one with --study`);
+      study = studies[0]!.study;
+    }
+    const outDir = stringFlag(ctx, 'out') ?? join(dirname(dbFile), 'report');
+    const { writeReport } = await import('../experiments/report/index.ts');
+    const report = await writeReport({ dbFile, study, outDir });
+    if (booleanFlag(ctx, 'json')) {
+      ctx.out(JSON.stringify({ study, out: outDir, files: report.files, cells: report.cells }));
+    } else {
+      ctx.out(`${report.info?.question ? `${report.info.question}\n\n` : ''}${report.markdownTable}\n\nreport: ${join(outDir, 'index.html')} (${report.plots.length} figures)`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { UsageError } from '../util/errors.ts';
+import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts';
+
+/**
+ * `bitpoint sweep experiments/NAME.json`: expands a study's grid into runs and trains them one
+ * after another into `runs/<study>/<run>/`, recording each in the SQLite results store
+ * (`runs/<study>/results.sqlite`). `--quick` takes the study's quick variant (its own folder,
+ * `runs/<study>-quick/`); `--resume` skips finished runs, reruns failed ones and continues an
+ * interrupted one from its checkpoint. Ctrl-C checkpoints the run in progress and stops.
+ */
+export const sweepCommand: Command = {
+  name: 'sweep',
+  summary: 'Run a study (experiments/NAME.json) as a resumable sweep; results in runs/<study>/results.sqlite.',
+  usage: 'bitpoint sweep STUDY.json [--quick] [--resume] [--db FILE] [--out DIR] [--dry-run] [--backend B] [--workers N] [--json]',
+  flags: {
+    quick: { type: 'boolean' },
+    resume: { type: 'boolean' },
+    db: { type: 'string' },
+    out: { type: 'string' },
+    workers: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  },
+  async run(ctx) {
+    const file = ctx.positionals[0];
+    if (!file || ctx.positionals.length > 1) throw new UsageError(`sweep: give one study file\nusage: ${sweepCommand.usage}`);
+    const { readStudyFile, expandStudy, sweepName } = await import('../experiments/study.ts');
+    const study = readStudyFile(file);
+    const quick = booleanFlag(ctx, 'quick');
+    const override: Record<string, unknown> = {};
+    const backend = stringFlag(ctx, 'backend');
+    if (backend) override['backend'] = backend;
+    const workers = stringFlag(ctx, 'workers');
+    if (workers !== undefined) override['workers'] = workers === 'auto' ? 'auto' : numberFlag(ctx, 'workers', { integer: true, min: 0 });
+    const runs = expandStudy(study, { quick, override });
+    const name = sweepName(study, quick);
+    const outDir = stringFlag(ctx, 'out') ?? join('runs', name);
+    const dbFile = stringFlag(ctx, 'db') ?? join(outDir, 'results.sqlite');
+    if (booleanFlag(ctx, 'dry-run')) {
+      const plan = runs.map((r) => ({ name: r.name, config_hash: r.configHash, model: r.config.model, method: r.method.label, initializer: r.initializer.label, seed: r.seed, epochs: r.config.epochs, points: r.config.points }));
+      if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify({ study: name, out: outDir, db: dbFile, runs: plan }));
+      else ctx.out([`${name}: ${runs.length} runs into ${outDir}, results in ${dbFile}`, ...plan.map((p) => `  ${p.config_hash.slice(0, 12)}  ${p.name}  (${p.epochs} epochs, ${p.points} points)`)].join('\n'));
+      return 0;
+    }
+    const { runSweep } = await import('../experiments/runner.ts');
+    const { InterruptedError } = await import('../train/run.ts');
+    ctx.log(`sweep ${name}: ${runs.length} runs into ${outDir}, results in ${dbFile}`);
+    const controller = new AbortController();
+    const onInterrupt = () => {
+      if (controller.signal.aborted) process.exit(130);
+      ctx.log('\ninterrupt: checkpointing the run in progress (press Ctrl-C again to quit at once)');
+      controller.abort();
+    };
+    process.on('SIGINT', onInterrupt);
+    try {
+      const summary = await runSweep(runs, {
+        outDir,
+        dbFile,
+        resume: booleanFlag(ctx, 'resume'),
+        log: ctx.log,
+        signal: controller.signal,
+        studyInfo: { name, question: study.question, description: study.description, reference: study.reference, quick },
+        onRecorded: (run, status) => ctx.log(`recorded ${run.name}: ${status}`),
+      });
+      if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify({ study: name, out: outDir, ...summary }));
+      else {
+        ctx.out(`sweep ${name}: ${summary.completed} completed, ${summary.skipped} already done, ${summary.failed} failed of ${summary.total} runs (${summary.seconds.toFixed(0)} s); results in ${summary.dbFile}`);
+        for (const failure of summary.failures) ctx.out(`  failed: ${failure.name}: ${failure.error}`);
+        ctx.out(`report: bitpoint report --db ${summary.dbFile} --study ${name} --out ${join(outDir, 'report')}`);
+      }
+      return summary.failed > 0 ? 1 : 0;
+    } catch (error) {
+      if (error instanceof InterruptedError) {
+        ctx.log(`${error.message}; continue with: bitpoint sweep ${file}${quick ? ' --quick' : ''} --resume`);
+        return 130;
+      }
+      throw error;
+    } finally {
+      process.off('SIGINT', onInterrupt);
+    }
+  },
+};

@@ -1,0 +1,11 @@
+export { compose, type Transform } from './transform.ts';
+export { selectPoints } from './select-points.ts';
+export { randomSample, randomIndices } from './random-sample.ts';
+export { farthestPointSample, farthestPointIndices } from './farthest-point-sample.ts';
+export { centerAndScaleToUnitSphere } from './normalize.ts';
+export { rotateAboutUpAxis, randomRotation, axisRotation, randomRotationMatrix, type Axis } from './rotate.ts';
+export { jitter } from './jitter.ts';
+export { randomScale } from './scale.ts';
+export { randomShift } from './shift.ts';
+export { randomPointDropout } from './point-dropout.ts';
+export { applyMatrix, type Matrix3 } from './linear-map.ts';

@@ -1,0 +1,187 @@
+/**
+ * A study's report from the results store: `index.html` and `report.md` (the same tables: mean ±
+ * std over seeds), `report.json` (the aggregated cells, for scripts), and the d3 figures as
+ * standalone SVG files next to them.
+ *
+ *   const report = await writeReport({ dbFile: 'runs/bit-width/results.sqlite', study: 'bit-width', outDir: 'runs/bit-width/report' });
+ *   console.log(report.markdownTable);
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BitpointError } from '../../util/errors.ts';
+import { ResultsStore, type RunRow, type StudyInfo } from '../store.ts';
+import { aggregate, formatBits, formatBytes, formatPercent, formatRatio, metricTitle, type Cell } from './aggregate.ts';
+import { allPlots, type Plot } from './plots.ts';
+
+export interface ReportOptions {
+  dbFile: string;
+  study: string;
+  outDir: string;
+}
+
+export interface Report {
+  study: string;
+  info: StudyInfo | null;
+  cells: Cell[];
+  rows: RunRow[];
+  plots: Plot[];
+  /** The results table in Markdown (what the demo prints). */
+  markdownTable: string;
+  files: string[];
+}
+
+export class ReportError extends BitpointError {}
+
+export async function writeReport(options: ReportOptions): Promise<Report> {
+  const store = ResultsStore.open(options.dbFile, { readonly: true });
+  try {
+    const rows = store.runs({ study: options.study });
+    if (rows.length === 0) {
+      const known = store.studies().map((s) => s.study);
+      throw new ReportError(`${options.dbFile} has no runs of study '${options.study}'${known.length ? ` (it has: ${known.join(', ')})` : ''}`);
+    }
+    const info = store.studyInfo(options.study);
+    const cells = aggregate(rows, info?.reference ?? null);
+    const plots = allPlots({ cells, rows, epochs: (hash) => store.epochs(hash), histograms: (hash) => store.histograms(hash) });
+    await mkdir(options.outDir, { recursive: true });
+    const files: string[] = [];
+    for (const plot of plots) {
+      await writeFile(join(options.outDir, plot.file), plot.svg);
+      files.push(join(options.outDir, plot.file));
+    }
+    const table = resultsTable(cells, info?.reference ?? null);
+    const problems = problemRows(rows);
+    const markdown = renderMarkdown(options, info, table, problems, plots, rows);
+    const html = renderHtml(options, info, table, problems, plots, rows);
+    await writeFile(join(options.outDir, 'report.md'), markdown);
+    await writeFile(join(options.outDir, 'index.html'), html);
+    await writeFile(join(options.outDir, 'report.json'), `${JSON.stringify({ study: options.study, info, cells }, null, 2)}\n`);
+    files.push(join(options.outDir, 'report.md'), join(options.outDir, 'index.html'), join(options.outDir, 'report.json'));
+    return { study: options.study, info, cells, rows, plots, markdownTable: markdownOf(table), files };
+  } finally {
+    store.close();
+  }
+}
+
+interface Table {
+  header: string[];
+  rows: string[][];
+}
+
+/** One row per (task, method, initializer): the metric as mean ± std over seeds, in percent (model: see the task). */
+export function resultsTable(cells: Cell[], reference: string | null): Table {
+  const withInitializer = new Set(cells.map((c) => c.initializer)).size > 1;
+  const withSparsity = cells.some((c) => c.sparsity > 0 || (c.measured_sparsity?.mean ?? 0) > 0);
+  const header = [
+    'task',
+    'method',
+    ...(withInitializer ? ['initializer'] : []),
+    'W/A bits',
+    ...(withSparsity ? ['target sparsity', 'zeros'] : []),
+    'seeds',
+    'metric',
+    'mean ± std (%)',
+    'secondary (%)',
+    ...(reference ? [`retained vs ${reference} (%)`] : []),
+    'packed size',
+    'vs float32',
+    'time / run',
+  ];
+  const rows = cells.map((c) => [
+    c.task_label,
+    c.method,
+    ...(withInitializer ? [c.initializer] : []),
+    `${formatBits(c.bits)}/${formatBits(c.activation_bits)}`,
+    ...(withSparsity ? [`${(c.sparsity * 100).toFixed(0)} %`, c.measured_sparsity ? `${(c.measured_sparsity.mean * 100).toFixed(1)} %` : '–'] : []),
+    String(c.metric.n),
+    metricTitle(c.metric_name).replace(' (%)', ''),
+    formatPercent(c.metric),
+    formatPercent(c.secondary),
+    ...(reference ? [formatPercent(c.retained)] : []),
+    formatBytes(c.packed_bytes),
+    formatRatio(c.compression_ratio),
+    `${c.duration_s.mean.toFixed(0)} s`,
+  ]);
+  return { header, rows };
+}
+
+function problemRows(rows: RunRow[]): Table {
+  return {
+    header: ['run', 'status', 'attempts', 'error'],
+    rows: rows.filter((r) => r.status !== 'completed').map((r) => [r.name, r.status, String(r.attempts), (r.error ?? '').split('\n')[0]!.slice(0, 200)]),
+  };
+}
+
+function markdownOf(table: Table): string {
+  const escape = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = [`| ${table.header.map(escape).join(' | ')} |`, `|${table.header.map(() => '---').join('|')}|`];
+  for (const row of table.rows) lines.push(`| ${row.map(escape).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function summaryLine(rows: RunRow[]): string {
+  const count = (status: string) => rows.filter((r) => r.status === status).length;
+  const seconds = rows.reduce((sum, r) => sum + (r.status === 'completed' ? (r.duration_s ?? 0) : 0), 0);
+  const backends = [...new Set(rows.map((r) => (r.environment?.['backend'] as string | undefined) ?? null).filter(Boolean))].join(', ');
+  return `${rows.length} runs: ${count('completed')} completed, ${count('failed')} failed, ${count('pending') + count('running')} not done; ${(seconds / 60).toFixed(1)} min of training${backends ? ` on ${backends}` : ''}.`;
+}
+
+function renderMarkdown(options: ReportOptions, info: StudyInfo | null, table: Table, problems: Table, plots: Plot[], rows: RunRow[]): string {
+  const parts = [`# Study: ${options.study}`, ''];
+  if (info) parts.push(`**Question.** ${info.question}`, '', info.description !== info.question ? `${info.description}\n` : '');
+  parts.push(summaryLine(rows), '', `Generated by \`bitpoint report --db ${options.dbFile} --study ${options.study} --out ${options.outDir}\`.`, '', '## Results', '', markdownOf(table), '');
+  parts.push(
+    'Metric: test overall accuracy (classification) or instance mIoU (part segmentation) after the last epoch; secondary: mean class accuracy or class mIoU. ' +
+      'Mean ± sample standard deviation over seeds. Packed size: the weights at their stored bits (see the run’s compression summary).',
+    '',
+  );
+  if (problems.rows.length) parts.push('## Runs not completed', '', markdownOf(problems), '');
+  parts.push('## Figures', '');
+  for (const plot of plots) parts.push(`### ${plot.title}`, '', `![${plot.title}](${plot.file})`, '', plot.caption, '');
+  return parts.join('\n');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function htmlTable(table: Table, className = 'numbers'): string {
+  const head = `<tr>${table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
+  const body = table.rows.map((row) => `<tr>${row.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`).join('\n');
+  return `<div class="scroll"><table class="${className}">\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table></div>`;
+}
+
+function renderHtml(options: ReportOptions, info: StudyInfo | null, table: Table, problems: Table, plots: Plot[], rows: RunRow[]): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>bitpoint study: ${escapeHtml(options.study)}</title>
+<style>
+  body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1500px; color: #222; padding: 0 1rem; }
+  .scroll { overflow-x: auto; }
+  table { border-collapse: collapse; margin: 1rem 0; font-size: 0.82rem; }
+  th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: right; white-space: nowrap; }
+  th { background: #f4f4f4; }
+  table.numbers td:nth-child(-n+3), table.numbers th:nth-child(-n+3), table.text td, table.text th { text-align: left; }
+  figure { margin: 2rem 0; }
+  figure img { max-width: 100%; border: 1px solid #eee; }
+  figcaption { color: #555; font-size: 0.9rem; }
+  .question { font-size: 1.1rem; }
+  code { background: #f4f4f4; padding: 0 0.2rem; }
+</style>
+</head>
+<body>
+<h1>Study: ${escapeHtml(options.study)}</h1>
+${info ? `<p class="question"><strong>Question.</strong> ${escapeHtml(info.question)}</p>\n${info.description !== info.question ? `<p>${escapeHtml(info.description)}</p>` : ''}` : ''}
+<p>${escapeHtml(summaryLine(rows))} Generated by <code>bitpoint report --db ${escapeHtml(options.dbFile)} --study ${escapeHtml(options.study)} --out ${escapeHtml(options.outDir)}</code>.</p>
+<h2>Results</h2>
+${htmlTable(table)}
+<p>Metric: test overall accuracy (classification) or instance mIoU (part segmentation) after the last epoch; secondary: mean class accuracy or class mIoU. Mean ± sample standard deviation over seeds.</p>
+${problems.rows.length ? `<h2>Runs not completed</h2>\n${htmlTable(problems, 'text')}` : ''}
+<h2>Figures</h2>
+${plots.map((p) => `<figure><img src="${escapeHtml(p.file)}" alt="${escapeHtml(p.title)}"><figcaption>${escapeHtml(p.caption)}</figcaption></figure>`).join('\n')}
+</body>
+</html>
+`;
+}

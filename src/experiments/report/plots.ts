@@ -1,0 +1,284 @@
+/**
+ * The report's figures, each a standalone SVG drawn with d3 from the store's numbers:
+ *  - accuracy vs bits, one line per task (quantization-only methods, mean ± std over seeds);
+ *  - accuracy vs sparsity per task, one line per initializer (and method family);
+ *  - training curves per task: train loss and the test metric per epoch, one line per method;
+ *  - weight histograms per task and initializer: initial, trained latent and effective
+ *    (masked + quantized) weights of every method, all weight layers together.
+ */
+import * as d3 from 'd3';
+import type { EpochRow, RunRow, WeightHistogram } from '../store.ts';
+import { formatBits, metricTitle, stat, type Cell } from './aggregate.ts';
+import { drawAxes, drawLegend, Figure, legendRows, PALETTE } from './svg.ts';
+
+export interface Plot {
+  file: string;
+  title: string;
+  /** What the figure shows, for the report's caption. */
+  caption: string;
+  svg: string;
+}
+
+export interface PlotData {
+  cells: Cell[];
+  rows: RunRow[];
+  epochs: (configHash: string) => EpochRow[];
+  histograms: (configHash: string) => WeightHistogram[];
+}
+
+export function allPlots(data: PlotData): Plot[] {
+  const plots: Plot[] = [];
+  const bits = accuracyVsBits(data.cells);
+  if (bits) plots.push(bits);
+  const tasks = [...new Set(data.cells.map((c) => c.task_label))];
+  for (const task of tasks) {
+    const cells = data.cells.filter((c) => c.task_label === task);
+    const sparsity = accuracyVsSparsity(task, cells);
+    if (sparsity) plots.push(sparsity);
+    const curves = trainingCurves(task, cells, data);
+    if (curves) plots.push(curves);
+    for (const initializer of [...new Set(cells.map((c) => c.initializer))]) {
+      const histograms = weightHistogramPlot(task, initializer, cells.filter((c) => c.initializer === initializer), data);
+      if (histograms) plots.push(histograms);
+    }
+  }
+  return plots;
+}
+
+export function fileSafe(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]+/g, '_');
+}
+
+const percent = (v: d3.NumberValue) => `${Math.round(Number(v) * 100)}`;
+
+function metricLabel(cells: Cell[]): string {
+  const names = [...new Set(cells.map((c) => metricTitle(c.metric_name)))];
+  return names.join(' / ');
+}
+
+function yDomain(values: Array<{ mean: number; std: number }>): [number, number] {
+  const lo = d3.min(values, (v) => v.mean - v.std) ?? 0;
+  const hi = d3.max(values, (v) => v.mean + v.std) ?? 1;
+  const pad = Math.max(0.02, (hi - lo) * 0.1);
+  return [Math.max(0, lo - pad), Math.min(1, hi + pad)];
+}
+
+/** Accuracy vs weight bits: x = quantization methods ordered by bits (descending), a line per task. */
+export function accuracyVsBits(allCells: Cell[]): Plot | null {
+  const cells = allCells.filter((c) => c.sparsity === 0);
+  const methods = [...new Map(cells.map((c) => [c.method, c.bits])).entries()].sort((a, b) => b[1] - a[1]).map(([m]) => m);
+  if (methods.length < 2) return null;
+  const initializers = [...new Set(cells.map((c) => c.initializer))];
+  const seriesKey = (c: Cell) => (initializers.length > 1 ? `${c.task_label} · ${c.initializer}` : c.task_label);
+  const series = d3.groups(cells, seriesKey);
+  const width = 760;
+  const plotWidth = width - 100;
+  const legend = legendRows(series.map(([k]) => k), plotWidth);
+  const height = 420 + legend * 18;
+  const figure = new Figure(width, height, 'Accuracy vs weight bits', 'mean ± std over seeds; x: methods without pruning, ordered by weight bits');
+  const box = { x: 70, y: 60 + legend * 18, width: plotWidth, height: 290 };
+  const g = figure.panel(box);
+  const bitsOf = new Map(cells.map((c) => [c.method, c.bits]));
+  const x = d3.scalePoint<string>().domain(methods).range([0, box.width]).padding(0.4);
+  const y = d3.scaleLinear().domain(yDomain(cells.map((c) => c.metric))).range([box.height, 0]).nice();
+  drawAxes(g, box, x, y, { x: 'method (weight bits)', y: `${metricLabel(cells)}` }, {
+    xTickFormat: (m: string) => `${String(m)} (${formatBits(bitsOf.get(String(m)) ?? 32)})`,
+    yTickFormat: percent,
+  });
+  series.forEach(([, items], i) => {
+    const color = PALETTE[i % PALETTE.length]!;
+    const points = methods.map((m) => items.find((c) => c.method === m)).filter((c): c is Cell => c !== undefined);
+    // series side by side by a few pixels, so equal values and error bars stay visible
+    const xOf = (c: Cell) => x(c.method)! + (i - (series.length - 1) / 2) * 3;
+    const line = d3
+      .line<Cell>()
+      .x(xOf)
+      .y((c) => y(c.metric.mean));
+    g.append('path').attr('d', line(points)).attr('fill', 'none').attr('stroke', color).attr('stroke-width', 2.5);
+    errorBars(g, points, xOf, y, color);
+  });
+  drawLegend(figure.svg, series.map(([k], i) => ({ label: k, color: PALETTE[i % PALETTE.length]! })), 70, 62, plotWidth);
+  return { file: 'accuracy-vs-bits.svg', title: 'Accuracy vs weight bits', caption: 'Each task’s test metric for every method without pruning, ordered by weight bits; error bars are ±1 std over seeds.', svg: figure.toString() };
+}
+
+function errorBars(g: d3.Selection<SVGGElement, unknown, null, undefined>, cells: Cell[], xOf: (c: Cell) => number, y: d3.ScaleLinear<number, number>, color: string): void {
+  for (const c of cells) {
+    const cx = xOf(c);
+    if (c.metric.n > 1) {
+      g.append('line').attr('x1', cx).attr('x2', cx).attr('y1', y(c.metric.mean - c.metric.std)).attr('y2', y(c.metric.mean + c.metric.std)).attr('stroke', color).attr('stroke-width', 1.5);
+      for (const v of [c.metric.mean - c.metric.std, c.metric.mean + c.metric.std]) {
+        g.append('line').attr('x1', cx - 4).attr('x2', cx + 4).attr('y1', y(v)).attr('y2', y(v)).attr('stroke', color).attr('stroke-width', 1.5);
+      }
+    }
+    g.append('circle').attr('cx', cx).attr('cy', y(c.metric.mean)).attr('r', 4).attr('fill', color).attr('stroke', '#fff');
+  }
+}
+
+/**
+ * Accuracy vs sparsity for one task: a line per initializer (and per method family when there are
+ * several, dashed), through the pruned methods and the unpruned method of the same bits at 0 %.
+ */
+export function accuracyVsSparsity(task: string, cells: Cell[]): Plot | null {
+  const pruned = cells.filter((c) => c.sparsity > 0);
+  if (pruned.length === 0) return null;
+  const families = [...new Set(pruned.map((c) => c.family))];
+  const initializers = [...new Set(cells.map((c) => c.initializer))];
+  const series: Array<{ label: string; color: string; dashed: boolean; points: Cell[] }> = [];
+  for (const [f, family] of families.entries()) {
+    for (const [i, initializer] of initializers.entries()) {
+      const members = pruned.filter((c) => c.family === family && c.initializer === initializer);
+      if (members.length === 0) continue;
+      const bits = members[0]!.bits;
+      const anchor = cells.find((c) => c.sparsity === 0 && c.bits === bits && c.initializer === initializer);
+      const points = [...(anchor ? [anchor] : []), ...members].sort((a, b) => a.sparsity - b.sparsity);
+      const label = [families.length > 1 ? family : null, initializers.length > 1 || families.length === 1 ? initializer : null].filter(Boolean).join(' · ');
+      series.push({ label, color: PALETTE[(initializers.length > 1 ? i : f) % PALETTE.length]!, dashed: initializers.length > 1 && f > 0, points });
+    }
+  }
+  const width = 760;
+  const plotWidth = width - 100;
+  const legend = legendRows(series.map((s) => s.label), plotWidth);
+  const figure = new Figure(width, 420 + legend * 18, `${task}: accuracy vs sparsity`, 'mean ± std over seeds; 0 % is the unpruned method of the same bits');
+  const box = { x: 70, y: 60 + legend * 18, width: plotWidth, height: 290 };
+  const g = figure.panel(box);
+  const all = series.flatMap((s) => s.points);
+  const x = d3.scaleLinear().domain([0, Math.max(0.5, d3.max(all, (c) => c.sparsity) ?? 1)]).range([0, box.width]).nice();
+  const y = d3.scaleLinear().domain(yDomain(all.map((c) => c.metric))).range([box.height, 0]).nice();
+  drawAxes(g, box, x, y, { x: 'weights pruned (%)', y: metricLabel(all) }, { xTickFormat: percent, yTickFormat: percent });
+  series.forEach((s, i) => {
+    const line = d3
+      .line<Cell>()
+      .x((c) => x(c.sparsity))
+      .y((c) => y(c.metric.mean));
+    const xOf = (c: Cell) => x(c.sparsity) + (i - (series.length - 1) / 2) * 2;
+    line.x(xOf);
+    const path = g.append('path').attr('d', line(s.points)).attr('fill', 'none').attr('stroke', s.color).attr('stroke-width', 2.5);
+    if (s.dashed) path.attr('stroke-dasharray', '6,4');
+    errorBars(g, s.points, xOf, y, s.color);
+  });
+  drawLegend(figure.svg, series, 70, 62, plotWidth);
+  return {
+    file: `accuracy-vs-sparsity-${fileSafe(task)}.svg`,
+    title: `${task}: accuracy vs sparsity`,
+    caption: `Test metric of ${task} against the fraction of weights pruned, one line per initializer${families.length > 1 ? ' and method family' : ''}.`,
+    svg: figure.toString(),
+  };
+}
+
+/** Train loss and test metric per epoch (mean over seeds), one line per method, first initializer. */
+export function trainingCurves(task: string, cells: Cell[], data: PlotData): Plot | null {
+  const initializer = cells[0]?.initializer;
+  const shown = cells.filter((c) => c.initializer === initializer);
+  const curves = shown.map((cell) => {
+    const runs = data.rows.filter((r) => r.status === 'completed' && r.task_label === task && r.method === cell.method && r.initializer === initializer);
+    const byEpoch = new Map<number, { loss: number[]; metric: number[] }>();
+    for (const run of runs) {
+      for (const e of data.epochs(run.config_hash)) {
+        const entry = byEpoch.get(e.epoch) ?? { loss: [], metric: [] };
+        if (e.train_loss !== null) entry.loss.push(e.train_loss);
+        if (e.test_metric !== null) entry.metric.push(e.test_metric);
+        byEpoch.set(e.epoch, entry);
+      }
+    }
+    const epochs = [...byEpoch.entries()].sort((a, b) => a[0] - b[0]);
+    return {
+      method: cell.method,
+      loss: epochs.filter(([, v]) => v.loss.length).map(([epoch, v]) => ({ epoch: epoch + 1, value: stat(v.loss).mean })),
+      metric: epochs.filter(([, v]) => v.metric.length).map(([epoch, v]) => ({ epoch: epoch + 1, value: stat(v.metric).mean })),
+    };
+  });
+  if (!curves.some((c) => c.loss.length > 0)) return null;
+  const width = 900;
+  const legend = legendRows(curves.map((c) => c.method), width - 100);
+  const figure = new Figure(width, 400 + legend * 18, `${task}: training curves`, `mean over seeds${new Set(cells.map((c) => c.initializer)).size > 1 ? `; initializer ${initializer}` : ''}`);
+  const top = 60 + legend * 18;
+  const panelWidth = (width - 70 * 2 - 60) / 2;
+  const maxEpoch = d3.max(curves.flatMap((c) => c.loss.map((p) => p.epoch))) ?? 1;
+  const x = d3.scaleLinear().domain([1, Math.max(2, maxEpoch)]).range([0, panelWidth]);
+  const epochTicks = Math.min(maxEpoch, 8);
+  const panels: Array<{ key: 'loss' | 'metric'; label: string; format?: (v: d3.NumberValue) => string }> = [
+    { key: 'loss', label: 'train loss' },
+    { key: 'metric', label: `test ${metricLabel(shown)}`, format: percent },
+  ];
+  panels.forEach((panel, p) => {
+    const box = { x: 70 + p * (panelWidth + 90), y: top, width: panelWidth, height: 270 };
+    const g = figure.panel(box);
+    const values = curves.flatMap((c) => c[panel.key].map((v) => v.value));
+    const lo = d3.min(values) ?? 0;
+    const hi = d3.max(values) ?? 1;
+    const pad = Math.max((hi - lo) * 0.1, 0.02);
+    const y = d3.scaleLinear().domain([Math.max(0, lo - pad), hi + pad]).range([box.height, 0]).nice();
+    drawAxes(g, box, x, y, { x: 'epoch', y: panel.label }, { xTicks: epochTicks, xTickFormat: d3.format('d'), ...(panel.format ? { yTickFormat: panel.format } : {}) });
+    curves.forEach((curve, i) => {
+      const points = curve[panel.key];
+      const color = PALETTE[i % PALETTE.length]!;
+      const line = d3
+        .line<{ epoch: number; value: number }>()
+        .x((d) => x(d.epoch))
+        .y((d) => y(d.value));
+      g.append('path').attr('d', line(points)).attr('fill', 'none').attr('stroke', color).attr('stroke-width', 2);
+      for (const point of points) g.append('circle').attr('cx', x(point.epoch)).attr('cy', y(point.value)).attr('r', 2.5).attr('fill', color);
+    });
+  });
+  drawLegend(figure.svg, curves.map((c, i) => ({ label: c.method, color: PALETTE[i % PALETTE.length]! })), 70, 62, width - 100);
+  return { file: `curves-${fileSafe(task)}.svg`, title: `${task}: training curves`, caption: `Train loss and test ${metricLabel(shown)} per epoch for each method of ${task} (mean over seeds).`, svg: figure.toString() };
+}
+
+const KINDS: Array<{ kind: WeightHistogram['kind']; title: string; color: string }> = [
+  { kind: 'initial', title: 'initial weights', color: '#9c755f' },
+  { kind: 'latent', title: 'trained latent weights', color: '#4e79a7' },
+  { kind: 'effective', title: 'effective (masked + quantized)', color: '#e15759' },
+];
+
+/**
+ * Small multiples: a row per method, columns initial / trained latent / effective weights, all
+ * weight layers together, from the run with the lowest seed. Bar heights are fractions of the
+ * weights on a square-root scale so that a spike of pruned zeros does not hide the rest.
+ */
+export function weightHistogramPlot(task: string, initializer: string, cells: Cell[], data: PlotData): Plot | null {
+  const rows = cells
+    .map((cell) => {
+      const run = data.rows
+        .filter((r) => r.status === 'completed' && r.task_label === task && r.method === cell.method && r.initializer === initializer)
+        .sort((a, b) => a.seed - b.seed)[0];
+      const histograms = run ? data.histograms(run.config_hash).filter((h) => h.layer === '*') : [];
+      return { cell, seed: run?.seed, histograms };
+    })
+    .filter((r) => r.histograms.length > 0);
+  if (rows.length === 0) return null;
+  const cellWidth = 250;
+  const cellHeight = 110;
+  const left = 130;
+  const width = left + KINDS.length * (cellWidth + 30) + 10;
+  const height = 90 + rows.length * (cellHeight + 52);
+  const figure = new Figure(width, height, `${task}: weight histograms (${initializer})`, 'all weight layers together, lowest seed; bar height: fraction of weights (√ scale); label: distinct values, zeros');
+  KINDS.forEach((k, j) => figure.svg.append('text').attr('x', left + j * (cellWidth + 30) + cellWidth / 2).attr('y', 64).attr('text-anchor', 'middle').attr('font-weight', 'bold').attr('fill', k.color).text(k.title));
+  rows.forEach((row, i) => {
+    const top = 80 + i * (cellHeight + 52);
+    figure.svg.append('text').attr('x', 12).attr('y', top + cellHeight / 2).attr('font-weight', 'bold').attr('fill', '#222').text(row.cell.method);
+    figure.svg.append('text').attr('x', 12).attr('y', top + cellHeight / 2 + 16).attr('font-size', 10).attr('fill', '#555').text(`${formatBits(row.cell.bits)} bit${row.cell.bits === 1 ? '' : 's'}, seed ${row.seed}`);
+    KINDS.forEach((k, j) => {
+      const h = row.histograms.find((x) => x.kind === k.kind);
+      const g = figure.panel({ x: left + j * (cellWidth + 30), y: top, width: cellWidth, height: cellHeight });
+      if (!h) return;
+      const fractions = h.counts.map((c) => c / Math.max(1, h.total));
+      const x = d3.scaleLinear().domain([h.lo, h.hi]).range([0, cellWidth]);
+      const y = d3.scaleSqrt().domain([0, d3.max(fractions) || 1]).range([cellHeight, 0]);
+      const binWidth = cellWidth / h.counts.length;
+      fractions.forEach((f, b) => {
+        if (f <= 0) return;
+        g.append('rect').attr('x', b * binWidth + 0.5).attr('y', y(f)).attr('width', Math.max(1, binWidth - 1)).attr('height', cellHeight - y(f)).attr('fill', k.color);
+      });
+      g.append('line').attr('x1', 0).attr('x2', cellWidth).attr('y1', cellHeight).attr('y2', cellHeight).attr('stroke', '#888');
+      g.append('g').attr('transform', `translate(0,${cellHeight})`).call(d3.axisBottom(x).ticks(5).tickFormat(d3.format('.2~g'))).attr('font-size', 9);
+      g.append('text').attr('x', cellWidth / 2).attr('y', cellHeight + 32).attr('text-anchor', 'middle').attr('font-size', 10).attr('fill', '#333')
+        .text(`${h.distinctValues >= 1000 ? '≥1000' : h.distinctValues} values, ${((h.zeros / Math.max(1, h.total)) * 100).toFixed(1)} % zero`);
+    });
+  });
+  return {
+    file: `weights-${fileSafe(task)}-${fileSafe(initializer)}.svg`,
+    title: `${task}: weight histograms (${initializer})`,
+    caption: `Weights of ${task} with initializer ${initializer}: at initialization, the trained latent (float) weights, and the effective weights the forward pass uses after masking and quantization (QuantizedLayer.effectiveWeight() on the last checkpoint).`,
+    svg: figure.toString(),
+  };
+}

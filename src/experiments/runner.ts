@@ -1,0 +1,177 @@
+/**
+ * The sweep runner: runs a study's planned runs one after another, each into its own folder
+ * `<outDir>/<run-name>/`, and records each in the results store as it ends.
+ *
+ *   const runs = expandStudy(readStudyFile('experiments/bit-width.json'), { quick: true });
+ *   const summary = await runSweep(runs, { outDir: 'runs/bit-width-quick', dbFile: 'runs/bit-width-quick/results.sqlite',
+ *                                          resume: true, log: console.error });
+ *
+ * - A failed run is recorded with its error (status 'failed') and the sweep goes on.
+ * - `resume` skips runs the store has as completed (by config hash), reruns failed ones from
+ *   scratch, and continues an interrupted run (status 'running') from its last checkpoint.
+ * - Without `resume`, a store or folder that already holds any of these runs is an error.
+ * - Aborting `signal` makes the run in progress save a checkpoint and stops the sweep
+ *   (`InterruptedError`); the run stays 'running' so `resume` continues it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { useBackend } from '../backend/select.ts';
+import { buildReplicaModel } from '../train/parallel/replica.ts';
+import { loadRunModel } from '../train/run-model.ts';
+import { parseRunConfig } from '../train/run-config.ts';
+import { InterruptedError, type RunResult } from '../train/run.ts';
+import { BitpointError } from '../util/errors.ts';
+import { compressionFigures } from './compression.ts';
+import { weightHistograms } from './histograms.ts';
+import { runProcedure } from './procedures.ts';
+import { SweepProgress } from './progress.ts';
+import { ResultsStore, type CompletedOutcome, type StudyInfo } from './store.ts';
+import { configHash, type PlannedRun } from './study.ts';
+
+/** A sweep that cannot start as asked (e.g. results exist and --resume was not given). */
+export class SweepError extends BitpointError {}
+
+export interface SweepOptions {
+  /** Folder of the run folders (`runs/<study>`). */
+  outDir: string;
+  /** The SQLite results file (default `<outDir>/results.sqlite`). */
+  dbFile?: string;
+  resume?: boolean;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+  syntheticRoot?: string;
+  /** The study's question and reference method, kept in the store for reports. */
+  studyInfo?: StudyInfo;
+  /** Called after each run is recorded (tests use it; the CLI logs). */
+  onRecorded?: (run: PlannedRun, status: 'completed' | 'failed') => void;
+}
+
+export interface SweepSummary {
+  dbFile: string;
+  total: number;
+  completed: number;
+  failed: number;
+  skipped: number;
+  seconds: number;
+  failures: Array<{ name: string; error: string }>;
+}
+
+export async function runSweep(runs: readonly PlannedRun[], options: SweepOptions): Promise<SweepSummary> {
+  const started = performance.now();
+  const dbFile = options.dbFile ?? join(options.outDir, 'results.sqlite');
+  const store = ResultsStore.open(dbFile);
+  try {
+    if (!options.resume) refuseExisting(runs, store, options.outDir, dbFile);
+    store.plan(runs);
+    if (options.studyInfo) store.setStudyInfo(options.studyInfo.name, options.studyInfo);
+    const summary: SweepSummary = { dbFile, total: runs.length, completed: 0, failed: 0, skipped: 0, seconds: 0, failures: [] };
+    const progress = new SweepProgress(runs, options.log);
+    for (const [index, run] of runs.entries()) {
+      const status = store.status(run.configHash);
+      if (status === 'completed') {
+        summary.skipped++;
+        progress.skipped(run);
+        continue;
+      }
+      if (options.signal?.aborted) throw new InterruptedError('sweep interrupted; continue it with --resume');
+      const runDir = join(options.outDir, run.name);
+      progress.starting(run, index);
+      const runStarted = performance.now();
+      let continueRun = false;
+      try {
+        continueRun = await prepareRunFolder(run, runDir, status, options.log);
+        store.markRunning(run.configHash, runDir);
+        const outcome = await executeRun(run, runDir, continueRun, options);
+        store.recordCompleted(run.configHash, outcome);
+        summary.completed++;
+        progress.finished(run, (performance.now() - runStarted) / 1000, 'completed');
+        options.onRecorded?.(run, 'completed');
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error;
+        const message = error instanceof BitpointError ? error.message : ((error as Error)?.stack ?? String(error));
+        store.recordFailed(run.configHash, message, (performance.now() - runStarted) / 1000);
+        summary.failed++;
+        summary.failures.push({ name: run.name, error: message.split('\n')[0]! });
+        progress.finished(run, (performance.now() - runStarted) / 1000, `FAILED: ${message.split('\n')[0]}`);
+        options.onRecorded?.(run, 'failed');
+      }
+    }
+    summary.seconds = (performance.now() - started) / 1000;
+    return summary;
+  } finally {
+    store.close();
+  }
+}
+
+function refuseExisting(runs: readonly PlannedRun[], store: ResultsStore, outDir: string, dbFile: string): void {
+  const recorded = runs.filter((run) => (store.status(run.configHash) ?? 'pending') !== 'pending');
+  if (recorded.length > 0) {
+    throw new SweepError(`${dbFile} already has ${recorded.length} of these ${runs.length} runs (e.g. ${recorded[0]!.name}); pass --resume to continue the sweep, or --db/--out elsewhere`);
+  }
+  const folder = runs.find((run) => existsSync(join(outDir, run.name, 'checkpoints')));
+  if (folder) throw new SweepError(`${join(outDir, folder.name)} already holds a run; pass --resume to continue the sweep, or --out elsewhere`);
+}
+
+/**
+ * Decides whether the run folder is continued or started afresh: an interrupted run ('running')
+ * whose folder holds the same config continues from its checkpoint; a failed run, or a folder
+ * with another config, is cleared.
+ */
+async function prepareRunFolder(run: PlannedRun, runDir: string, status: string | null, log: (line: string) => void): Promise<boolean> {
+  if (!existsSync(runDir)) return false;
+  const sameConfig = folderHash(runDir, run) === run.configHash;
+  if (status !== 'failed' && sameConfig && existsSync(join(runDir, 'checkpoints', 'last.safetensors'))) return true;
+  const reason = status === 'failed' ? 'rerunning the failed run from scratch' : sameConfig ? 'no checkpoint to continue from' : 'the folder holds another config';
+  log(`${runDir}: ${reason}; clearing it`);
+  await rm(runDir, { recursive: true, force: true });
+  return false;
+}
+
+function folderHash(runDir: string, run: PlannedRun): string | null {
+  try {
+    const config = parseRunConfig(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')));
+    return configHash(config, run.method);
+  } catch {
+    return null;
+  }
+}
+
+async function executeRun(run: PlannedRun, runDir: string, continueRun: boolean, options: SweepOptions): Promise<CompletedOutcome> {
+  const result: RunResult = await runProcedure(run, {
+    outDir: runDir,
+    resume: continueRun,
+    log: options.log,
+    signal: options.signal,
+    syntheticRoot: options.syntheticRoot,
+  });
+  const { histograms, compression } = await inspectTrainedRun(runDir);
+  return {
+    task: result.task,
+    environment: result.environment,
+    final: result.final,
+    best: result.best,
+    history: result.history,
+    epochs: result.epochs,
+    durationSeconds: result.duration_s,
+    compression,
+    histograms,
+  };
+}
+
+/** Weight histograms and compression figures of a finished run, from its last checkpoint. */
+export async function inspectTrainedRun(runDir: string): Promise<Pick<CompletedOutcome, 'histograms' | 'compression'>> {
+  const config = parseRunConfig(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')));
+  await useBackend(config.backend);
+  const loaded = await loadRunModel(runDir, 'last');
+  const initial = buildReplicaModel({ ...loaded.card.spec, replica: 0 });
+  try {
+    return {
+      histograms: weightHistograms(loaded.model, initial, 'checkpoints/last.safetensors'),
+      compression: compressionFigures(loaded.model, { points: config.points, ...(loaded.card.task === 'image-classification' ? { inputShape: [28, 28, 1] } : {}) }),
+    };
+  } finally {
+    loaded.model.dispose();
+    initial.dispose();
+  }
+}

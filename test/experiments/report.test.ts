@@ -1,0 +1,200 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import { describe, expect, it } from 'vitest';
+import { orderingCheck } from '../../src/cli/demo.ts';
+import { histogramOf } from '../../src/experiments/histograms.ts';
+import { aggregate, methodFamily, stat } from '../../src/experiments/report/aggregate.ts';
+import { writeReport } from '../../src/experiments/report/index.ts';
+import { ResultsStore, type WeightHistogram } from '../../src/experiments/store.ts';
+import { expandStudy, parseStudy } from '../../src/experiments/study.ts';
+import { Rng } from '../../src/util/rng.ts';
+
+/**
+ * The report on a store filled with known numbers (no training): the aggregation is the plain
+ * mean and sample std of the rows, every figure kind is drawn, and each SVG rasterizes to a
+ * picture with real content. `BITPOINT_KEEP_REPORT=DIR` keeps the PNGs for looking at them.
+ */
+const study = parseStudy({
+  name: 'synthetic',
+  question: 'Do the report figures show what the store holds?',
+  base: { points: 64, epochs: 4 },
+  tasks: [
+    { label: 'pointnet-cls', model: 'pointnet-vanilla', dataset: 'synth-cls' },
+    { label: 'pointnet-seg', model: 'pointnet-seg', dataset: 'synth-seg' },
+  ],
+  methods: [
+    { label: 'fp', compress: 'fp', bits: 32 },
+    { label: 'int4', compress: 'int4', bits: 4, activationBits: 4 },
+    { label: 'ternary', compress: 'ternary-twn', bits: 1.58 },
+    { label: 'binary', compress: 'bipointnet', bits: 1, activationBits: 1 },
+    { label: 'prune-50', compress: 'prune-50', sparsity: 0.5 },
+    { label: 'prune-90', compress: 'prune-90', sparsity: 0.9 },
+  ],
+  initializers: ['he_normal', 'laplace'],
+  seeds: [1, 2, 3],
+});
+
+/** A made-up but plausible accuracy: fewer bits and more pruning cost accuracy; seeds add noise. */
+function accuracyOf(task: string, method: string, initializer: string, seed: number): number {
+  const base = task === 'pointnet-cls' ? 0.86 : 0.74;
+  const cost: Record<string, number> = { fp: 0, int4: 0.01, ternary: 0.04, binary: 0.15, 'prune-50': 0.005, 'prune-90': 0.05 };
+  return base - cost[method]! - (initializer === 'laplace' ? 0.02 : 0) + ((seed * 37) % 7) / 700;
+}
+
+function fakeHistograms(bits: number, sparsity: number, seed: number): WeightHistogram[] {
+  const rng = new Rng(seed);
+  const n = 4000;
+  const initial = Float32Array.from({ length: n }, () => rng.normal() * 0.1);
+  const latent = Float32Array.from(initial, (v) => v * 1.3 + rng.normal() * 0.02);
+  const threshold = [...latent].map(Math.abs).sort((a, b) => a - b)[Math.floor(sparsity * n)] ?? 0;
+  const effective = Float32Array.from(latent, (v) => {
+    if (Math.abs(v) < threshold) return 0;
+    if (bits === 1) return Math.sign(v) * 0.1;
+    if (bits < 2) return Math.abs(v) < 0.07 ? 0 : Math.sign(v) * 0.12;
+    if (bits === 4) return Math.round(v / 0.04) * 0.04;
+    return v;
+  });
+  return [
+    histogramOf('*', 'initial', 'test', initial),
+    histogramOf('*', 'latent', 'test', latent),
+    histogramOf('*', 'effective', 'test', effective),
+  ];
+}
+
+function fillStore(file: string): void {
+  const store = ResultsStore.open(file);
+  const runs = expandStudy(study);
+  store.plan(runs);
+  store.setStudyInfo('synthetic', { name: 'synthetic', question: study.question, description: study.description, reference: 'fp', quick: false });
+  for (const run of runs) {
+    if (run.task.label === 'pointnet-seg' && run.method.label === 'binary' && run.seed === 3) {
+      store.markRunning(run.configHash, `runs/${run.name}`);
+      store.recordFailed(run.configHash, 'loss became NaN at step 12', 3);
+      continue;
+    }
+    const accuracy = accuracyOf(run.task.label, run.method.label, run.initializer.label, run.seed);
+    const segmentation = run.task.label === 'pointnet-seg';
+    const final = segmentation
+      ? { task: 'segmentation' as const, samples: 100, instance_miou: accuracy, class_miou: accuracy - 0.03 }
+      : { task: 'classification' as const, samples: 300, overall_accuracy: accuracy, mean_class_accuracy: accuracy - 0.01 };
+    store.markRunning(run.configHash, `runs/${run.name}`);
+    store.recordCompleted(run.configHash, {
+      task: final.task,
+      environment: { backend: 'wasm' },
+      final,
+      best: { epoch: 3, metric: accuracy },
+      history: [0, 1, 2, 3].map((epoch) => ({
+        epoch,
+        train_loss: 2.5 / (epoch + 1) + (run.method.bits < 2 ? 0.4 : 0),
+        train_accuracy: accuracy * (0.6 + epoch * 0.1),
+        learning_rate: 0.001,
+        samples_per_s: 100,
+        seconds: 10,
+        test: segmentation ? { ...final, instance_miou: accuracy * (0.7 + epoch * 0.1) } : { ...final, overall_accuracy: accuracy * (0.7 + epoch * 0.1) },
+      })),
+      epochs: 4,
+      durationSeconds: 40 + run.seed,
+      compression: { packedBytes: Math.round(3_000_000 * Math.min(1, run.method.bits / 32) * (1 - run.method.sparsity * 0.9)), float32Bytes: 3_000_000, compressionRatio: null, measuredSparsity: run.method.sparsity, summary: null },
+      histograms: fakeHistograms(run.method.bits, run.method.sparsity, run.seed),
+    });
+  }
+  store.close();
+}
+
+function inkAndVariance(svg: string, name: string): { width: number; ink: number; variance: number } {
+  const png = new Resvg(svg, { background: '#ffffff', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' } }).render();
+  let ink = 0;
+  let sum = 0;
+  let sumSquares = 0;
+  const pixels = png.pixels;
+  for (let i = 0; i < pixels.length; i += 4) {
+    const grey = (pixels[i]! + pixels[i + 1]! + pixels[i + 2]!) / 3;
+    sum += grey;
+    sumSquares += grey * grey;
+    if (grey < 200) ink++;
+  }
+  const count = pixels.length / 4;
+  const keep = process.env['BITPOINT_KEEP_REPORT'];
+  if (keep) writeFileSync(join(keep, name.replace(/\.svg$/, '.png')), png.asPng());
+  return { width: png.width, ink: ink / count, variance: sumSquares / count - (sum / count) ** 2 };
+}
+
+describe('report', () => {
+  const work = mkdtempSync(join(tmpdir(), 'bitpoint-report-'));
+  const db = join(work, 'results.sqlite');
+  fillStore(db);
+
+  it('aggregates the store’s rows: mean and sample std over seeds, retained vs the reference', async () => {
+    const report = await writeReport({ dbFile: db, study: 'synthetic', outDir: join(work, 'report') });
+    const cell = report.cells.find((c) => c.task_label === 'pointnet-cls' && c.method === 'ternary' && c.initializer === 'laplace')!;
+    const values = [1, 2, 3].map((seed) => accuracyOf('pointnet-cls', 'ternary', 'laplace', seed));
+    const mean = values.reduce((a, b) => a + b) / 3;
+    expect(cell.metric.mean).toBeCloseTo(mean, 12);
+    expect(cell.metric.std).toBeCloseTo(Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / 2), 12);
+    expect(cell.seeds).toEqual([1, 2, 3]);
+    const retained = [1, 2, 3].map((seed) => accuracyOf('pointnet-cls', 'ternary', 'laplace', seed) / accuracyOf('pointnet-cls', 'fp', 'laplace', seed));
+    expect(cell.retained!.mean).toBeCloseTo(retained.reduce((a, b) => a + b) / 3, 12);
+    // the failed run is left out of its cell and listed
+    expect(report.cells.find((c) => c.task_label === 'pointnet-seg' && c.method === 'binary' && c.initializer === 'he_normal')!.metric.n).toBe(2);
+    const markdown = readFileSync(join(work, 'report', 'report.md'), 'utf8');
+    expect(markdown).toMatch(/pointnet-seg__binary__he_normal__s3 \| failed \| 1 \| loss became NaN/);
+    expect(markdown).toContain('Do the report figures show what the store holds?');
+  });
+
+  it('draws every figure kind, and each is a real picture', async () => {
+    const out = join(work, 'report');
+    const report = await writeReport({ dbFile: db, study: 'synthetic', outDir: out });
+    const files = readdirSync(out).filter((f) => f.endsWith('.svg')).sort();
+    expect(files).toEqual([
+      'accuracy-vs-bits.svg',
+      'accuracy-vs-sparsity-pointnet-cls.svg',
+      'accuracy-vs-sparsity-pointnet-seg.svg',
+      'curves-pointnet-cls.svg',
+      'curves-pointnet-seg.svg',
+      'weights-pointnet-cls-he_normal.svg',
+      'weights-pointnet-cls-laplace.svg',
+      'weights-pointnet-seg-he_normal.svg',
+      'weights-pointnet-seg-laplace.svg',
+    ]);
+    expect(report.plots).toHaveLength(files.length);
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    for (const file of files) {
+      expect(html).toContain(`<img src="${file}"`);
+      const picture = inkAndVariance(readFileSync(join(out, file), 'utf8'), file);
+      expect(picture.width).toBeGreaterThan(500);
+      expect(picture.ink, file).toBeGreaterThan(0.01);
+      expect(picture.variance, file).toBeGreaterThan(100);
+    }
+    // the legend names every series: one line per task, one per initializer
+    expect(readFileSync(join(out, 'accuracy-vs-bits.svg'), 'utf8')).toMatch(/pointnet-cls · he_normal[\s\S]*pointnet-seg · laplace/);
+    expect(readFileSync(join(out, 'accuracy-vs-sparsity-pointnet-cls.svg'), 'utf8')).toMatch(/>he_normal<[\s\S]*>laplace</);
+  });
+});
+
+describe('helpers', () => {
+  it('stat is the mean and the sample standard deviation', () => {
+    expect(stat([1, 2, 3, 4])).toEqual({ mean: 2.5, std: Math.sqrt(5 / 3), n: 4 });
+    expect(stat([0.5])).toEqual({ mean: 0.5, std: 0, n: 1 });
+  });
+
+  it('method families group pruning levels into one line', () => {
+    expect(methodFamily('prune-90')).toBe('prune');
+    expect(methodFamily('ternary-e2e-50')).toBe('ternary-e2e');
+    expect(methodFamily('int4')).toBe('int');
+    expect(methodFamily('fp')).toBe('fp');
+  });
+
+  it('aggregate ignores unfinished runs', () => {
+    expect(aggregate([], 'fp')).toEqual([]);
+  });
+
+  it('the demo’s ordering check tolerates noise but not a clear inversion', () => {
+    const cell = (method: string, mean: number) => ({ method, metric: { mean, std: 0, n: 1 } });
+    expect(orderingCheck([cell('fp', 0.8), cell('int4', 0.81), cell('ternary', 0.75), cell('binary', 0.6)], ['fp', 'int4', 'ternary', 'binary']).holds).toBe(true);
+    const inverted = orderingCheck([cell('fp', 0.5), cell('int4', 0.8), cell('ternary', 0.75), cell('binary', 0.6)], ['fp', 'int4', 'ternary', 'binary']);
+    expect(inverted.holds).toBe(false);
+    expect(inverted.message).toMatch(/int4 > fp by 30\.0 points/);
+  });
+});

@@ -1,0 +1,113 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { configHash, expandStudy, parseStudy, readStudyFile, type PlannedRun } from '../../src/experiments/study.ts';
+import { ConfigError } from '../../src/util/errors.ts';
+
+const experiments = fileURLToPath(new URL('../../experiments', import.meta.url));
+
+const minimal = {
+  name: 'mini',
+  question: 'Does it expand?',
+  base: { points: 64, epochs: 3, batchSize: 2, schedule: { name: 'cosine', lr: 0.01 } },
+  tasks: [
+    { label: 'cls', model: 'pointnet-vanilla', dataset: 'synth-cls' },
+    { label: 'seg', model: 'pointnet-seg', config: { points: 128 }, quick: { points: 32 } },
+  ],
+  methods: [
+    { label: 'fp', compress: 'fp' },
+    { label: 'binary', compress: 'bipointnet', bits: 1, activationBits: 1 },
+    { label: 'prune-90', compress: 'prune-90', sparsity: 0.9, tasks: ['cls'] },
+  ],
+  initializers: ['he_normal', { label: 'lap', init: { name: 'laplace', b: 0.05 } }],
+  seeds: [1, 2, 3],
+  quick: { base: { epochs: 1 }, methods: ['fp', 'binary'], initializers: ['he_normal'], seeds: [7] },
+};
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('study schema', () => {
+  it('expands tasks × methods × initializers × seeds into full run configs', () => {
+    const runs = expandStudy(parseStudy(minimal));
+    // cls: 3 methods, seg: 2 (prune-90 is cls only); × 2 initializers × 3 seeds
+    expect(runs).toHaveLength((3 + 2) * 2 * 3);
+    const run = runs.find((r) => r.name === 'seg__binary__lap__s2')!;
+    expect(run.config).toMatchObject({ model: 'pointnet-seg', dataset: 'synth-seg', points: 128, epochs: 3, seed: 2, compress: 'bipointnet', batchSize: 2 });
+    expect(run.config.modelOptions.init).toEqual({ name: 'laplace', b: 0.05 });
+    // a cosine schedule without epochs follows the run's epochs
+    expect(run.config.schedule).toMatchObject({ name: 'cosine', lr: 0.01, epochs: 3 });
+    expect(run.method).toMatchObject({ bits: 1, activationBits: 1, sparsity: 0, procedure: 'train' });
+    expect(new Set(runs.map((r) => r.configHash)).size).toBe(runs.length);
+    expect(runs.every((r) => r.study === 'mini')).toBe(true);
+  });
+
+  it('the quick variant narrows the axes and overrides the config', () => {
+    const runs = expandStudy(parseStudy(minimal), { quick: true });
+    expect(runs.map((r) => r.name)).toEqual(['cls__fp__he_normal__s7', 'cls__binary__he_normal__s7', 'seg__fp__he_normal__s7', 'seg__binary__he_normal__s7']);
+    expect(runs[0]!.study).toBe('mini-quick');
+    expect(runs[0]!.config.epochs).toBe(1);
+    expect(runs[0]!.config.schedule).toMatchObject({ epochs: 1 });
+    expect(runs[2]!.config.points).toBe(32);
+  });
+
+  it('the config hash is stable, ignores the run name and changes with anything that changes the run', () => {
+    const [a] = expandStudy(parseStudy(minimal));
+    const [b] = expandStudy(parseStudy(minimal));
+    expect(a!.configHash).toBe(b!.configHash);
+    expect(a!.configHash).toMatch(/^[0-9a-f]{64}$/);
+    const method = a!.method;
+    expect(configHash({ ...a!.config, name: 'renamed' }, method)).toBe(a!.configHash);
+    expect(configHash({ ...a!.config, epochs: 4 }, method)).not.toBe(a!.configHash);
+    expect(configHash(a!.config, { ...method, procedure: 'lottery-rewind', sparsity: 0.9 })).not.toBe(a!.configHash);
+    // key order in the study file does not matter
+    const reordered = { ...minimal, base: { schedule: minimal.base.schedule, batchSize: 2, epochs: 3, points: 64 } };
+    expect(expandStudy(parseStudy(reordered))[0]!.configHash).toBe(a!.configHash);
+  });
+
+  it('names the key path of every mistake', () => {
+    expect(errorOf(() => parseStudy({ ...minimal, methods: [{ label: 'x', compress: 'fp', bitz: 3 }] })).path).toBe('methods.0.bitz');
+    expect(errorOf(() => parseStudy({ ...minimal, quick: { methods: ['nope'] } })).path).toBe('quick.methods.0');
+    expect(errorOf(() => parseStudy({ ...minimal, base: { model: 'x' } })).path).toBe('base.model');
+    expect(errorOf(() => parseStudy({ ...minimal, seeds: [] })).path).toBe('seeds');
+    expect(errorOf(() => parseStudy({ ...minimal, tasks: [{ label: 'a b', model: 'pointnet' }] })).path).toBe('tasks.0.label');
+    expect(errorOf(() => parseStudy({ ...minimal, initializers: ['he_normall'] })).path).toMatch(/^initializers\.0/);
+    expect(errorOf(() => expandStudy(parseStudy({ ...minimal, base: { epochs: 0 } }))).message).toMatch(/run cls__fp__he_normal__s1\.epochs/);
+    // two methods that resolve to the same config would share one result row
+    expect(errorOf(() => expandStudy(parseStudy({ ...minimal, methods: [{ label: 'a', compress: 'fp' }, { label: 'b', compress: 'fp' }], quick: {} }))).message).toMatch(/same config/);
+  });
+});
+
+describe('the studies in experiments/', () => {
+  const files = readdirSync(experiments).filter((f) => f.endsWith('.json'));
+
+  it('has the four studies', () => {
+    expect(files.sort()).toEqual(expect.arrayContaining(['bit-width.json', 'initialization.json', 'point-clouds-vs-images.json', 'ternary-sparsity.json']));
+  });
+
+  for (const file of files) {
+    it(`${file}: states its question, repeats ≥ 3 seeds, and has a quick variant small enough for 2 cores`, () => {
+      const study = readStudyFile(join(experiments, file));
+      expect(study.question.length).toBeGreaterThan(30);
+      expect(study.seeds.length).toBeGreaterThanOrEqual(3);
+      const full = expandStudy(study);
+      const quick: PlannedRun[] = expandStudy(study, { quick: true });
+      expect(quick.length).toBeGreaterThan(0);
+      expect(quick.length).toBeLessThan(full.length);
+      // quick: at most ~40 runs of at most 8 epochs on at most 512 points
+      expect(quick.length).toBeLessThanOrEqual(40);
+      for (const run of quick) {
+        expect(run.config.epochs).toBeLessThanOrEqual(8);
+        expect(run.config.points).toBeLessThanOrEqual(512);
+      }
+    });
+  }
+});
