@@ -129,6 +129,9 @@ export function packedWeightBits(count: number, bits: number, sparsity: number, 
 }
 
 function inferInputShape(model: SummarizableModel, points: number): number[] {
+  // Models say their own example shape (images, DGCNN's edge layers take 2C); otherwise guess.
+  const described = (model as { exampleShape?: (points: number) => number[] }).exampleShape;
+  if (described) return described.call(model, points);
   const first = model.weightLayers()[0]?.[1];
   if (first instanceof Linear) return [points, first.inFeatures];
   throw new Error('cannot infer the input shape of this model: pass inputShape to summarizeModel');

@@ -37,6 +37,11 @@ function checkImages(inputs: tf.Tensor): tf.Tensor4D {
  * (first), `fc2.linear`, `classifier` (last).
  */
 export class MnistMlp extends Model {
+  /** Images, whatever the number of points asked for. */
+  override exampleShape(): number[] {
+    return [28, 28, 1];
+  }
+
   readonly task = 'classification' as const;
   readonly numClasses: number;
   readonly firstLayer = 'fc1.linear';
@@ -95,6 +100,10 @@ export class ConvBnReluPool extends Module {
  * (first), `conv2.conv`, `fc.linear`, `classifier` (last).
  */
 export class MnistCnn extends Model {
+  override exampleShape(): number[] {
+    return [28, 28, 1];
+  }
+
   readonly task = 'classification' as const;
   readonly numClasses: number;
   readonly firstLayer = 'conv1.conv';

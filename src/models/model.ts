@@ -29,6 +29,14 @@ export abstract class Model extends Module {
   abstract readonly lastLayer: string;
   abstract forward(input: ModelInput): ModelOutput;
 
+  /** Channels per point of the input (xyz = 3, with normals 6); set by the registry. */
+  inputChannels = 3;
+
+  /** Shape of one example without the batch axis, e.g. for tracing MACs: [points, channels]. */
+  exampleShape(points: number): number[] {
+    return [points, this.inputChannels];
+  }
+
   /** All weight layers with their hierarchical names, in definition order. */
   weightLayers(): Array<[string, QuantizedLayer]> {
     return this.namedModules().filter((entry): entry is [string, QuantizedLayer] => entry[1] instanceof QuantizedLayer);

@@ -45,5 +45,7 @@ export function modelNames(): string[] {
 export function createModel(name: string, options: ModelOptions): Model {
   const factory = FACTORIES[name];
   if (!factory) throw new ConfigError('model', `unknown model '${name}': choose one of ${modelNames().join(', ')}`);
-  return factory(options);
+  const model = factory(options);
+  model.inputChannels = options.inputChannels ?? 3;
+  return model;
 }
