@@ -27,12 +27,7 @@
  */
 import type { CompressionPolicy, PolicyRule } from './policy.ts';
 
-/**
- * Kept at full precision by every quantizing preset: the first and last layer, and the layers
- * that regress PointNet's T-Net matrices (a sub-network's "last layer": binarized, the predicted
- * transform explodes the orthogonality regularizer).
- */
-const FIRST_LAST_FP: PolicyRule = { match: ['first', 'last', '*Tnet.transform'], weights: 'fp', activations: 'fp', outputScale: 'none' };
+const FIRST_LAST_FP: PolicyRule = { match: ['first', 'last'], weights: 'fp', activations: 'fp', outputScale: 'none' };
 
 const binaryPolicy = (name: string, description: string, weights: PolicyRule['weights'], extra: Partial<CompressionPolicy> = {}): CompressionPolicy => ({
   name,
