@@ -51,7 +51,7 @@ export const demoCommand: Command = {
     }
     const resuming = existsSync(dbFile);
     ctx.log(
-      `bitpoint demo: ${runs.length} runs of the quick '${study.name}' study (${[...new Set(runs.map((r) => `${r.config.points} points × ${r.config.epochs} epochs`))].join(', ')}) into ${out}` +
+      `bitpoint demo: ${runs.length} runs of the quick '${study.name}' study (${describeRuns(runs)}) into ${out}` +
         (resuming ? ' (reusing finished runs)' : ''),
     );
     const summary = await runSweep(runs, {
@@ -59,7 +59,15 @@ export const demoCommand: Command = {
       dbFile,
       resume: true,
       log: ctx.log,
-      studyInfo: { name: 'demo', question: study.question, description: `The demo: the quick variant of the ${study.name} study on PointNet classification and part segmentation. ${study.description}`, reference: study.reference, quick: true },
+      studyInfo: {
+        name: 'demo',
+        question: study.question,
+        description:
+          `The demo: the quick variant of the ${study.name} study (${describeRuns(runs)}) on ${DEMO_SELECTION.map((p) => `${p.task} (${p.methods.join(', ')})`).join(' and ')}. ` +
+          `Short runs for a 2-core machine: the numbers show the ordering, not converged accuracy; \`npx bitpoint sweep ${relative(process.cwd(), studyFile)}\` runs the full study.`,
+        reference: study.reference,
+        quick: true,
+      },
     });
 
     ctx.log('bitpoint demo: writing the report …');
@@ -97,6 +105,12 @@ export const demoCommand: Command = {
     return summary.failed > 0 ? 1 : 0;
   },
 };
+
+function describeRuns(runs: Array<{ seed: number; config: { points: number; epochs: number } }>): string {
+  const sizes = [...new Set(runs.map((r) => `${r.config.points} points × ${r.config.epochs} epochs`))].join(', ');
+  const seeds = [...new Set(runs.map((r) => r.seed))];
+  return `${sizes}, seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`;
+}
 
 /**
  * Whether the classifiers keep the expected order (more bits, no less accuracy) within noise:

@@ -90,15 +90,17 @@ export function accuracyVsBits(allCells: Cell[]): Plot | null {
     const points = methods.map((m) => items.find((c) => c.method === m)).filter((c): c is Cell => c !== undefined);
     // series side by side by a few pixels, so equal values and error bars stay visible
     const xOf = (c: Cell) => x(c.method)! + (i - (series.length - 1) / 2) * 3;
-    const line = d3
-      .line<Cell>()
-      .x(xOf)
-      .y((c) => y(c.metric.mean));
-    g.append('path').attr('d', line(points)).attr('fill', 'none').attr('stroke', color).attr('stroke-width', 2.5);
+    // solid between neighbouring methods, dashed across methods this series did not run
+    for (let k = 0; k + 1 < points.length; k++) {
+      const [a, b] = [points[k]!, points[k + 1]!];
+      const adjacent = methods.indexOf(b.method) - methods.indexOf(a.method) === 1;
+      const segment = g.append('line').attr('x1', xOf(a)).attr('y1', y(a.metric.mean)).attr('x2', xOf(b)).attr('y2', y(b.metric.mean)).attr('stroke', color).attr('stroke-width', 2.5);
+      if (!adjacent) segment.attr('stroke-dasharray', '4,5').attr('stroke-opacity', 0.6);
+    }
     errorBars(g, points, xOf, y, color);
   });
   drawLegend(figure.svg, series.map(([k], i) => ({ label: k, color: PALETTE[i % PALETTE.length]! })), 70, 62, plotWidth);
-  return { file: 'accuracy-vs-bits.svg', title: 'Accuracy vs weight bits', caption: 'Each task’s test metric for every method without pruning, ordered by weight bits; error bars are ±1 std over seeds.', svg: figure.toString() };
+  return { file: 'accuracy-vs-bits.svg', title: 'Accuracy vs weight bits', caption: 'Each task’s test metric for every method without pruning, ordered by weight bits; error bars are ±1 std over seeds; a dashed line passes over methods the task did not run.', svg: figure.toString() };
 }
 
 function errorBars(g: d3.Selection<SVGGElement, unknown, null, undefined>, cells: Cell[], xOf: (c: Cell) => number, y: d3.ScaleLinear<number, number>, color: string): void {
