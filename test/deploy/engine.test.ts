@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../src/backend/select.ts';
+import { applyPolicy } from '../../src/compress/policy.ts';
+import { resolvePolicy } from '../../src/compress/resolve.ts';
+import { Engine } from '../../src/deploy/engine/engine.ts';
+import { exportModel } from '../../src/deploy/export.ts';
+import { readPackedModel } from '../../src/deploy/format.ts';
+import type { Model } from '../../src/models/model.ts';
+import { createModel } from '../../src/models/registry.ts';
+import { BatchNorm } from '../../src/nn/layers/batch-norm.ts';
+import { Rng } from '../../src/util/rng.ts';
+
+/**
+ * The engine against the tfjs model it was exported from, on random inputs: every registry model
+ * under full precision and the compression presets. BatchNorm statistics and LSR scales are set
+ * to random values first, so folding them is tested, not the identity.
+ */
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+function randomizeStatistics(model: Model, rng: Rng): void {
+  for (const [, module] of model.namedModules()) {
+    if (!(module instanceof BatchNorm)) continue;
+    const c = module.channels;
+    module.runningMean.assign(tf.tensor1d(Array.from({ length: c }, () => 0.2 * rng.normal())));
+    module.runningVar.assign(tf.tensor1d(Array.from({ length: c }, () => 0.5 + rng.uniform())));
+    module.gamma.assign(tf.tensor1d(Array.from({ length: c }, () => (rng.uniform() < 0.1 ? -1 : 1) * (0.5 + rng.uniform()))));
+    module.beta.assign(tf.tensor1d(Array.from({ length: c }, () => 0.1 * rng.normal())));
+  }
+}
+
+interface Built {
+  model: Model;
+  bytes: Uint8Array;
+}
+
+function build(name: string, policy: string, seed = 1, options: Record<string, unknown> = {}): Built {
+  const rng = new Rng(seed);
+  const model = createModel(name, { rng, numClasses: 5, ...options });
+  applyPolicy(model, resolvePolicy(policy), { rng });
+  // one training-mode pass initializes data-dependent quantizer state (LSR, LSQ activations)
+  tf.tidy(() => {
+    model.train(true);
+    model.forward({ inputs: inputFor(model, 4, 64, rng), categories: tf.tensor1d([0, 1, 0, 1], 'int32') });
+  });
+  randomizeStatistics(model, rng);
+  model.eval();
+  return { model, bytes: exportModel(model, name, { policy }) };
+}
+
+function inputFor(model: Model, batch: number, points: number, rng: Rng): tf.Tensor {
+  const shape = [batch, ...model.exampleShape(points)];
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, () => rng.normal()), shape);
+}
+
+function compare(built: Built, points: number, seed: number): { logitsTf: Float32Array[]; logitsEngine: Float32Array[] } {
+  const rng = new Rng(seed);
+  const engine = new Engine(readPackedModel(built.bytes));
+  const batch = 3;
+  const inputs = inputFor(built.model, batch, points, rng);
+  const categories = tf.tensor1d([0, 1, 0], 'int32');
+  const expected = tf.tidy(() => built.model.forward({ inputs, categories }).logits);
+  const perSample = expected.size / batch;
+  const all = expected.dataSync() as Float32Array;
+  const values = inputs.dataSync() as Float32Array;
+  const perInput = values.length / batch;
+  const logitsTf: Float32Array[] = [];
+  const logitsEngine: Float32Array[] = [];
+  for (let b = 0; b < batch; b++) {
+    logitsTf.push(all.slice(b * perSample, (b + 1) * perSample));
+    logitsEngine.push(engine.run({ values: values.slice(b * perInput, (b + 1) * perInput), category: [0, 1, 0][b] }));
+  }
+  tf.dispose([inputs, categories, expected]);
+  return { logitsTf, logitsEngine };
+}
+
+function maxRelativeError(a: Float32Array[], b: Float32Array[]): number {
+  let worst = 0;
+  a.forEach((row, i) => {
+    const scale = Math.max(...Array.from(row, Math.abs), 1e-6);
+    row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[i]![j]!) / scale)));
+  });
+  return worst;
+}
+
+describe('engine vs tfjs, full precision', () => {
+  for (const name of ['pointnet-vanilla', 'pointnet', 'pointnet-seg', 'dgcnn', 'mnist-mlp', 'mnist-cnn']) {
+    it(`${name}: logits agree to 1e-4 relative`, () => {
+      const options = name === 'dgcnn' ? { k: 5 } : name === 'pointnet-seg' ? { numCategories: 2 } : {};
+      const built = build(name, 'fp', 1, options);
+      const { logitsTf, logitsEngine } = compare(built, 48, 2);
+      expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(1e-4);
+    });
+  }
+});
+
+describe('engine vs tfjs, compressed', () => {
+  for (const policy of ['bipointnet', 'xnor', 'binary', 'ternary-twn', 'ternary-ttq', 'int4', 'int2', 'prune-90']) {
+    it(`pointnet-vanilla with ${policy}`, () => {
+      const built = build('pointnet-vanilla', policy);
+      const { logitsTf, logitsEngine } = compare(built, 64, 3);
+      expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(policy.startsWith('int') ? 1e-3 : 1e-4);
+    });
+  }
+});
