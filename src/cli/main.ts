@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./demo.ts')).demoCommand,
   eval: async () => (await import('./eval.ts')).evalCommand,
   predict: async () => (await import('./predict.ts')).predictCommand,
+  export: async () => (await import('./export.ts')).exportCommand,
   data: async () => (await import('./data.ts')).dataCommand,
   inspect: async () => (await import('./inspect.ts')).inspectCommand,
   summary: async () => (await import('./summary.ts')).summaryCommand,

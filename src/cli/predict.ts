@@ -1,18 +1,48 @@
 import { writeFile } from 'node:fs/promises';
 import { ConfigError, UsageError } from '../util/errors.ts';
 import { booleanFlag, stringFlag, type Command } from './command.ts';
+import type { ModelCard } from '../train/run-model.ts';
+import type { CloudLogits } from '../train/predict.ts';
+
+/** A packed model as a predictor: the engine's logits and the model card stored at export. */
+async function loadPackedPredictor(file: string): Promise<{ logits: CloudLogits; card: ModelCard }> {
+  const { readFile } = await import('node:fs/promises');
+  const { readPackedModel } = await import('../deploy/format.ts');
+  const { Engine } = await import('../deploy/engine/engine.ts');
+  const { createEngineKernels } = await import('../deploy/engine/select-kernels.ts');
+  const { FormatError } = await import('../util/errors.ts');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new FormatError(file, (error as Error).message);
+  }
+  let packed;
+  try {
+    packed = readPackedModel(bytes, file);
+  } catch (error) {
+    throw new FormatError(file, (error as Error).message.replace(`${file}: `, ''));
+  }
+  const card = packed.header.source['card'] as ModelCard | undefined;
+  if (!card) throw new FormatError(file, 'has no model card (classes, normals): export it with `bitpoint export --run DIR`');
+  const engine = new Engine(packed, { file, kernels: await createEngineKernels() });
+  return { logits: (values, _points, _channels, category) => engine.run({ values, category }), card };
+}
 
 /**
  * `bitpoint predict --run DIR --input FILE --out FILE.ply`: per-point predictions of a trained run
  * (and class probabilities for classifiers) as PLY vertex properties, for the viewer and any
- * other PLY tool. The input may be any supported point file (PLY, OFF, TXT).
+ * other PLY tool. The input may be any supported point file (PLY, OFF, TXT). With
+ * `--model MODEL.bitpoint` instead of `--run`, the packed model runs on the bit-packed engine
+ * (no TensorFlow.js).
  */
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Predict on one point cloud; writes the cloud with `pred` (and `prob_<class>`) vertex properties as PLY.',
-  usage: 'bitpoint predict --run DIR --input FILE --out FILE.ply [--category NAME] [--column NAME] [--encoding ascii|binary_little_endian|binary_big_endian] [--json]',
+  usage: 'bitpoint predict (--run DIR | --model MODEL.bitpoint) --input FILE --out FILE.ply [--category NAME] [--column NAME] [--encoding ascii|binary_little_endian|binary_big_endian] [--json]',
   flags: {
     run: { type: 'string' },
+    model: { type: 'string' },
     input: { type: 'string' },
     out: { type: 'string' },
     category: { type: 'string' },
@@ -22,9 +52,12 @@ export const predictCommand: Command = {
   },
   async run(ctx) {
     const runDir = stringFlag(ctx, 'run');
+    const packedFile = stringFlag(ctx, 'model');
     const input = stringFlag(ctx, 'input');
     const out = stringFlag(ctx, 'out');
-    if (!runDir || !input || !out) throw new UsageError(`predict: --run, --input and --out are required\nusage: ${predictCommand.usage}`);
+    if (!(runDir || packedFile) || (runDir && packedFile) || !input || !out) {
+      throw new UsageError(`predict: one of --run or --model, and --input and --out are required\nusage: ${predictCommand.usage}`);
+    }
     const encoding = stringFlag(ctx, 'encoding') ?? 'binary_little_endian';
     if (!['ascii', 'binary_little_endian', 'binary_big_endian'].includes(encoding)) throw new UsageError(`--encoding must be ascii, binary_little_endian or binary_big_endian`);
     const { useBackend, parseBackendRequest } = await import('../backend/select.ts');
@@ -32,8 +65,14 @@ export const predictCommand: Command = {
     const { readPointFileFromDisk } = await import('../data/formats/node-files.ts');
     const { writePointCloudPly } = await import('../data/formats/ply/index.ts');
     const { predictCloud, withPredictions } = await import('../train/predict.ts');
-    await useBackend(parseBackendRequest(stringFlag(ctx, 'backend')));
-    const { model, card } = await loadRunModel(runDir, stringFlag(ctx, 'checkpoint') === 'last' ? 'last' : 'best');
+    let model: Parameters<typeof predictCloud>[0];
+    let card: ModelCard;
+    if (packedFile) {
+      ({ logits: model, card } = await loadPackedPredictor(packedFile));
+    } else {
+      await useBackend(parseBackendRequest(stringFlag(ctx, 'backend')));
+      ({ model, card } = await loadRunModel(runDir!, stringFlag(ctx, 'checkpoint') === 'last' ? 'last' : 'best'));
+    }
     const { sampleSurface } = await import('../data/mesh.ts');
     const { Rng } = await import('../util/rng.ts');
     const file = await readPointFileFromDisk(input);
@@ -49,7 +88,7 @@ export const predictCommand: Command = {
     const column = stringFlag(ctx, 'column') ?? 'pred';
     const bytes = writePointCloudPly(withPredictions(cloud, prediction, card, column), {
       format: encoding as 'ascii',
-      comments: [`bitpoint predict --run ${runDir}`, `task ${prediction.task}`, ...(prediction.className ? [`predicted_class ${prediction.className}`] : [])],
+      comments: [packedFile ? `bitpoint predict --model ${packedFile}` : `bitpoint predict --run ${runDir}`, `task ${prediction.task}`, ...(prediction.className ? [`predicted_class ${prediction.className}`] : [])],
     });
     await writeFile(out, bytes);
     const summary = {

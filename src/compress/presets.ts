@@ -5,7 +5,8 @@
  *
  *   fp                  nothing changes
  *   binary              ste_sign weights (±1) and ste_sign activations; hidden ReLUs removed
- *   bipointnet          binary + LSR on every binarized layer + EMA max pooling
+ *   bipointnet          binary + LSR on every binarized layer + EMA max pooling, weights centred
+ *                       before the sign (sign(w − mean w), as BiPointNet's reference code does)
  *   xnor                ste_sign weights × mean|W| per output channel, ste_sign activations
  *   binary-ema, xnor-ema  the two baselines with EMA max pooling (no LSR)
  *
@@ -40,7 +41,7 @@ const PRESETS: Record<string, () => CompressionPolicy> = {
   fp: () => ({ name: 'fp', description: 'full precision', layers: [] }),
   binary: () => binaryPolicy('binary', 'binary weights and activations (sign, clipped STE), first and last layer full precision', 'ste_sign'),
   bipointnet: () =>
-    binaryPolicy('bipointnet', 'BiPointNet: binary weights and activations with layer-wise scale recovery and entropy-maximizing max pooling', 'ste_sign', {
+    binaryPolicy('bipointnet', 'BiPointNet: binary weights and activations with layer-wise scale recovery and entropy-maximizing max pooling', { name: 'ste_sign', center: true }, {
       layers: [{ match: '*', outputScale: 'lsr' }],
       model: { entropyMaximizingPool: true },
     }),

@@ -22,7 +22,21 @@ export interface CloudPrediction {
  * Runs a trained model on one whole cloud (all of its points, normalized into the unit sphere as in
  * training). Segmentation models that take the object category need `category` (index or name).
  */
-export function predictCloud(model: Model, card: ModelCard, cloud: PointCloud, options: { category?: string } = {}): CloudPrediction {
+/** Logits of one cloud [points, channels] (and its category): [classes] or [points·parts]. */
+export type CloudLogits = (values: Float32Array, points: number, channels: number, category?: number) => Float32Array;
+
+/** A tfjs model as a `CloudLogits` (evaluation mode, batch of one). */
+export function modelLogits(model: Model): CloudLogits {
+  model.eval();
+  return (values, points, channels, category) =>
+    tf.tidy(() => {
+      const categories = category === undefined ? undefined : tf.tensor1d([category], 'int32');
+      return model.forward({ inputs: tf.tensor3d(values, [1, points, channels]), categories }).logits.dataSync() as Float32Array;
+    });
+}
+
+export function predictCloud(model: Model | CloudLogits, card: ModelCard, cloud: PointCloud, options: { category?: string } = {}): CloudPrediction {
+  const logitsOf = typeof model === 'function' ? model : modelLogits(model);
   const count = cloud.points.length / 3;
   const normalize = centerAndScaleToUnitSphere();
   const sample = normalize({ id: 'input', points: cloud.points, normals: cloud.normals }, new Rng(0));
@@ -35,15 +49,11 @@ export function predictCloud(model: Model, card: ModelCard, cloud: PointCloud, o
       channels.set(sample.normals.subarray(i * 3, i * 3 + 3), i * 6 + 3);
     }
   }
-  model.eval();
+  const channelCount = card.normals ? 6 : 3;
   if (card.task === 'segmentation') {
     const table = card.partTable!;
     const category = resolveCategory(options.category, table.categories.map((c) => c.name));
-    const logits = tf.tidy(() =>
-      model.forward({ inputs: tf.tensor3d(channels, [1, count, card.normals ? 6 : 3]), categories: tf.tensor1d([category], 'int32') }).logits,
-    );
-    const values = logits.dataSync() as Float32Array;
-    logits.dispose();
+    const values = logitsOf(channels, count, channelCount, category);
     const k = table.partCount;
     const allowed = table.categories[category]!.parts;
     const parts = new Int32Array(count);
@@ -54,10 +64,17 @@ export function predictCloud(model: Model, card: ModelCard, cloud: PointCloud, o
     }
     return { task: 'segmentation', parts, category };
   }
-  const probabilities = tf.tidy(() => tf.softmax(model.forward({ inputs: tf.tensor3d(channels, [1, count, card.normals ? 6 : 3]) }).logits).dataSync() as Float32Array);
+  const probabilities = softmax(logitsOf(channels, count, channelCount));
   let predictedClass = 0;
   for (let c = 1; c < probabilities.length; c++) if (probabilities[c]! > probabilities[predictedClass]!) predictedClass = c;
   return { task: 'classification', predictedClass, className: card.classNames?.[predictedClass], probabilities };
+}
+
+function softmax(logits: Float32Array): Float32Array {
+  const max = Math.max(...logits);
+  const exps = Float32Array.from(logits, (v) => Math.exp(v - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((v) => v / sum);
 }
 
 function resolveCategory(category: string | undefined, names: string[]): number {

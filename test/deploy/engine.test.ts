@@ -5,7 +5,8 @@ import { applyPolicy } from '../../src/compress/policy.ts';
 import { resolvePolicy } from '../../src/compress/resolve.ts';
 import { Engine } from '../../src/deploy/engine/engine.ts';
 import { exportModel } from '../../src/deploy/export.ts';
-import { readPackedModel } from '../../src/deploy/format.ts';
+import { readPackedModel, writePackedModel } from '../../src/deploy/format.ts';
+import type { ProgramHeader } from '../../src/deploy/program.ts';
 import type { Model } from '../../src/models/model.ts';
 import { createModel } from '../../src/models/registry.ts';
 import { BatchNorm } from '../../src/nn/layers/batch-norm.ts';
@@ -106,4 +107,34 @@ describe('engine vs tfjs, compressed', () => {
       expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(policy.startsWith('int') ? 1e-3 : 1e-4);
     });
   }
+});
+
+describe('engine load checks', () => {
+  /** Edits the header of a packed file and re-signs it (so the engine's checks are reached). */
+  function edit(bytes: Uint8Array, change: (header: { program: Array<Record<string, unknown>>; tensors: Array<Record<string, unknown>> }) => void): Uint8Array {
+    const packed = readPackedModel(bytes);
+    const header = structuredClone(packed.header) as unknown as { program: Array<Record<string, unknown>>; tensors: Array<Record<string, unknown>> };
+    change(header);
+    return writePackedModel(header as unknown as ProgramHeader, packed.tensors, packed.header.source);
+  }
+
+  it('rejects a program whose layer sizes disagree with its tensors, naming the layer', () => {
+    const { bytes } = build('pointnet-vanilla', 'bipointnet');
+    const wrongWidth = edit(bytes, (h) => {
+      const op = h.program.find((o) => o['layer'] === 'encoder2.2.linear')!;
+      op['outChannels'] = 1000;
+    });
+    expect(() => new Engine(readPackedModel(wrongWidth, 'x.bitpoint'), { file: 'x.bitpoint' })).toThrow(/x\.bitpoint: layer encoder2\.2\.linear weights: tensor "encoder2\.2\.linear\.weight" should hold 128000 codes of 1 bits, it holds 131072 codes of 1 bits/);
+    const missing = edit(bytes, (h) => {
+      const op = h.program.find((o) => o['layer'] === 'head.classifier')!;
+      op['scale'] = 'nowhere';
+    });
+    expect(() => new Engine(readPackedModel(missing, 'y.bitpoint'), { file: 'y.bitpoint' })).toThrow(/y\.bitpoint: layer head\.classifier scale: tensor "nowhere" is not in the file/);
+  });
+
+  it('rejects inputs of the wrong shape and a missing category', () => {
+    const engine = new Engine(readPackedModel(build('pointnet-seg', 'fp', 1, { numCategories: 2 }).bytes));
+    expect(() => engine.run(new Float32Array(10))).toThrow(/not \[rows, 3\]/);
+    expect(() => engine.run({ values: new Float32Array(30) })).toThrow(/needs the object category/);
+  });
 });

@@ -25,6 +25,11 @@ export interface BinaryOptions {
   clipValue?: number;
   /** Scale α of the two codes. Default 'none' (±1). */
   scaling?: BinaryScaling;
+  /**
+   * Subtract the tensor's mean before the sign (BiPointNet's weights: balances +1 and −1 codes).
+   * The gradient flows through the centring.
+   */
+  center?: boolean;
 }
 
 /** α · sign(x) with the chosen straight-through gradient; see the module comment for the formulas. */
@@ -63,17 +68,20 @@ abstract class BinaryQuantizer extends CompressQuantizer {
   readonly bits = 1;
   readonly clipValue: number;
   readonly scaling: BinaryScaling;
+  readonly center: boolean;
   protected abstract readonly gradient: BinaryGradient;
 
   constructor(options: BinaryOptions = {}) {
     super();
     this.clipValue = options.clipValue ?? 1;
     this.scaling = options.scaling ?? 'none';
+    this.center = options.center ?? false;
     if (!(this.clipValue > 0)) throw new RangeError(`clipValue must be > 0, got ${this.clipValue}`);
   }
 
   quantize(x: tf.Tensor): tf.Tensor {
-    return binarize(x, { clipValue: this.clipValue, scaling: this.scaling, gradient: this.gradient });
+    const input = this.center ? tf.sub(x, tf.mean(x)) : x;
+    return binarize(input, { clipValue: this.clipValue, scaling: this.scaling, gradient: this.gradient });
   }
 
   override storedScalars(shape: readonly number[]): number {
@@ -88,7 +96,7 @@ export class SteSign extends BinaryQuantizer {
   protected readonly gradient = 'ste';
 
   override describe(): Record<string, unknown> {
-    return { kind: this.kind, bits: this.bits, clipValue: this.clipValue, scaling: this.scaling };
+    return { kind: this.kind, bits: this.bits, clipValue: this.clipValue, scaling: this.scaling, center: this.center };
   }
 }
 
@@ -98,6 +106,6 @@ export class ApproxSign extends BinaryQuantizer {
   protected readonly gradient = 'approx';
 
   override describe(): Record<string, unknown> {
-    return { kind: this.kind, bits: this.bits, scaling: this.scaling };
+    return { kind: this.kind, bits: this.bits, scaling: this.scaling, center: this.center };
   }
 }

@@ -25,8 +25,8 @@ export type QuantizerSpec = string | null | { name: string; [option: string]: un
 /** A validated quantizer config with every option filled in (what reports show). */
 export type QuantizerConfig =
   | { name: 'fp' }
-  | { name: 'ste_sign'; clipValue: number; scaling: BinaryScaling }
-  | { name: 'approx_sign'; scaling: BinaryScaling }
+  | { name: 'ste_sign'; clipValue: number; scaling: BinaryScaling; center: boolean }
+  | { name: 'approx_sign'; scaling: BinaryScaling; center: boolean }
   | { name: 'twn'; granularity: TernaryGranularity; clipValue: number }
   | { name: 'ttq'; threshold: number }
   | { name: 'ternary_sparsity'; sparsity: number; clipValue: number }
@@ -74,7 +74,13 @@ export function parseQuantizerSpec(spec: unknown, role: QuantizerRole, path: str
     const value = reader.oneOf('scaling', SCALINGS, { default: fallback });
     if (value !== 'none' && role === 'activations') throw new ConfigError(`${path}.scaling`, 'activations are binarized without a scale');
     return value;
+  };  // BiPointNet's weight centering: sign(w − mean w); weights only
+  const center = () => {
+    const value = reader.boolean('center', { default: false });
+    if (value && role === 'activations') throw new ConfigError(`${path}.center`, 'only weights are centred before the sign');
+    return value;
   };
+
   let config: QuantizerConfig;
   switch (name) {
     case 'fp':
@@ -82,15 +88,15 @@ export function parseQuantizerSpec(spec: unknown, role: QuantizerRole, path: str
       config = { name: 'fp' };
       break;
     case 'ste_sign':
-      config = { name: 'ste_sign', clipValue: reader.number('clipValue', { default: 1 }), scaling: scaling('none') };
+      config = { name: 'ste_sign', clipValue: reader.number('clipValue', { default: 1 }), scaling: scaling('none'), center: center() };
       if (!(config.clipValue > 0)) throw new ConfigError(`${path}.clipValue`, `must be > 0, got ${config.clipValue}`);
       break;
     case 'magnitude_aware_sign':
-      config = { name: 'ste_sign', clipValue: reader.number('clipValue', { default: 1 }), scaling: scaling('channel') };
+      config = { name: 'ste_sign', clipValue: reader.number('clipValue', { default: 1 }), scaling: scaling('channel'), center: center() };
       if (!(config.clipValue > 0)) throw new ConfigError(`${path}.clipValue`, `must be > 0, got ${config.clipValue}`);
       break;
     case 'approx_sign':
-      config = { name: 'approx_sign', scaling: scaling('none') };
+      config = { name: 'approx_sign', scaling: scaling('none'), center: center() };
       break;
     case 'twn':
       config = {
@@ -131,9 +137,9 @@ export function buildQuantizer(config: QuantizerConfig, role: QuantizerRole, opt
     case 'fp':
       return new IdentityQuantizer();
     case 'ste_sign':
-      return new SteSign({ clipValue: config.clipValue, scaling: config.scaling });
+      return new SteSign({ clipValue: config.clipValue, scaling: config.scaling, center: config.center });
     case 'approx_sign':
-      return new ApproxSign({ scaling: config.scaling });
+      return new ApproxSign({ scaling: config.scaling, center: config.center });
     case 'twn':
       return new Twn({ granularity: config.granularity, clipValue: config.clipValue });
     case 'ttq':
