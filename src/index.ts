@@ -60,5 +60,14 @@ export { evaluateDataset, type Evaluation } from './train/evaluate.ts';
 export { parseRunConfig, type RunConfig } from './train/run-config.ts';
 export { runTraining, type EpochMetrics, type RunResult } from './train/run.ts';
 export { loadRunModel, type ModelCard } from './train/run-model.ts';
-export { predictCloud, withPredictions, type CloudPrediction } from './train/predict.ts';
+export { modelLogits, predictCloud, withPredictions, type CloudLogits, type CloudPrediction } from './train/predict.ts';
 export { DataParallel } from './train/parallel/data-parallel.ts';
+
+// Deploy: the packed model format and the bit-packed inference engine
+export { exportModel, ExportError } from './deploy/export.ts';
+export { PackedFormatError, readPackedModel, writePackedModel, type PackedHeader, type PackedModel } from './deploy/format.ts';
+export type { Op as PackedOp, ProgramHeader } from './deploy/program.ts';
+export { Engine, type EngineInput, type EngineOptions } from './deploy/engine/engine.ts';
+export { createEngineKernels, type KernelChoice } from './deploy/engine/select-kernels.ts';
+export { EnginePool } from './deploy/engine/pool.ts';
+export { floatParameterBytes } from './deploy/sizes.ts';

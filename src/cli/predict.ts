@@ -17,12 +17,7 @@ async function loadPackedPredictor(file: string): Promise<{ logits: CloudLogits;
   } catch (error) {
     throw new FormatError(file, (error as Error).message);
   }
-  let packed;
-  try {
-    packed = readPackedModel(bytes, file);
-  } catch (error) {
-    throw new FormatError(file, (error as Error).message.replace(`${file}: `, ''));
-  }
+  const packed = readPackedModel(bytes, file);
   const card = packed.header.source['card'] as ModelCard | undefined;
   if (!card) throw new FormatError(file, 'has no model card (classes, normals): export it with `bitpoint export --run DIR`');
   const engine = new Engine(packed, { file, kernels: await createEngineKernels() });

@@ -14,6 +14,7 @@
  * the checksum, the header's shape, every tensor's byte length against its count and encoding,
  * bounds and overlaps, and that the program only names tensors that exist with the sizes it needs.
  */
+import { FormatError } from '../util/errors.ts';
 import { packedBytes } from './codes.ts';
 import { crc32 } from './crc32.ts';
 import type { ProgramHeader } from './program.ts';
@@ -24,12 +25,10 @@ const PREAMBLE_BYTES = 24;
 /** A header larger than this is not a bitpoint model (guards the JSON parse). */
 const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
-export class PackedFormatError extends Error {
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(`${file}: ${message}`);
+/** A packed file that cannot be read: names the file and what does not match. */
+export class PackedFormatError extends FormatError {
+  constructor(file: string, problem: string) {
+    super(file, problem);
     this.name = 'PackedFormatError';
   }
 }
@@ -149,8 +148,10 @@ export function readPackedModel(bytes: Uint8Array, file = 'model.bitpoint'): Pac
     if (entry.offset + entry.bytes > payloadBytes) fail(`${where}: bytes [${entry.offset}, ${entry.offset + entry.bytes}) lie outside the ${payloadBytes}-byte payload`);
     spans.push([entry.offset, entry.offset + entry.bytes, entry.name]);
     const start = payloadStart + entry.offset;
-    // Copies, so the model owns aligned memory independent of the file buffer.
-    const raw = bytes.slice(start, start + entry.bytes);
+    // A copy into its own buffer: aligned, and independent of the file's (Node's Buffer.slice
+    // would share a pooled buffer).
+    const raw = new Uint8Array(entry.bytes);
+    raw.set(bytes.subarray(start, start + entry.bytes));
     if (entry.dtype === 'float32') tensors.set(entry.name, { dtype: 'float32', values: new Float32Array(raw.buffer) });
     else if (entry.dtype === 'int32') tensors.set(entry.name, { dtype: 'int32', values: new Int32Array(raw.buffer) });
     else tensors.set(entry.name, { dtype: 'codes', bits: entry.bits!, count: entry.count, bytes: raw });

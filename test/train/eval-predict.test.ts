@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,5 +57,33 @@ describe('eval and predict on a trained run', () => {
     const missingInput = run(['predict', '--run', runDir, '--input', join(work, 'absent.ply'), '--out', join(work, 'x.ply')]);
     expect(missingInput.status).toBe(1);
     expect(missingInput.stderr).toMatch(/absent\.ply/);
+  });
+
+  it('export writes a packed model; predict --model gives the same class and probabilities on the engine', () => {
+    const packed = join(work, 'model.bitpoint');
+    const exported = run(['export', '--run', runDir, '--out', packed, '--json']);
+    expect(exported.status).toBe(0);
+    const sizes = JSON.parse(exported.stdout);
+    expect(sizes.packed_bytes).toBe(readFileSync(packed).length);
+    expect(sizes.compression_ratio).toBeGreaterThan(0.9);
+    const input = join(data, 'cone/test/cone_0003.off');
+    const viaRun = JSON.parse(run(['predict', '--run', runDir, '--input', input, '--out', join(work, 'a.ply'), '--json']).stdout);
+    const viaEngine = run(['predict', '--model', packed, '--input', input, '--out', join(work, 'b.ply'), '--json']);
+    expect(viaEngine.status).toBe(0);
+    const engineSummary = JSON.parse(viaEngine.stdout);
+    expect(engineSummary.predicted_class).toBe(viaRun.predicted_class);
+    expect(engineSummary.probability).toBeCloseTo(viaRun.probability, 4);
+  });
+
+  it('a damaged packed model is one clear line naming the file, exit status 1', () => {
+    const packed = join(work, 'model.bitpoint');
+    run(['export', '--run', runDir, '--out', packed]);
+    const bytes = readFileSync(packed);
+    const damaged = join(work, 'damaged.bitpoint');
+    writeFileSync(damaged, bytes.subarray(0, bytes.length - 100));
+    const result = run(['predict', '--model', damaged, '--input', join(data, 'cone/test/cone_0003.off'), '--out', join(work, 'c.ply')]);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/damaged\.bitpoint.*truncated/);
   });
 });
