@@ -69,7 +69,9 @@ class ProgramBuilder {
       if (op.result.kind !== 'float' || !lowered.integerDot || op.addRow) continue;
       const users = readers.get(op.output) ?? [];
       // every reader binarizes it and multiplies by bits (an XNOR layer)
-      const onlySign = users.length > 0 && users.every((user) => user.op === 'dense' && user.inputQuantization.kind === 'sign' && this.lowered.get(user)?.integerDot === true);
+      const onlySign =
+        users.length > 0 &&
+        users.every((user) => user.op === 'dense' && user.input === op.output && user.addRow !== op.output && user.inputQuantization.kind === 'sign' && this.lowered.get(user)?.integerDot === true);
       if (!onlySign) continue;
       const { direction, threshold } = signThresholds(lowered.recipe, op.inChannels, op.activation);
       op.result = { kind: 'sign', direction: this.table.int32(`${op.layer}.signDirection`, direction), threshold: this.table.int32(`${op.layer}.signThreshold`, threshold) };

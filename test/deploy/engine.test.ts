@@ -4,6 +4,9 @@ import { useBackend } from '../../src/backend/select.ts';
 import { applyPolicy } from '../../src/compress/policy.ts';
 import { resolvePolicy } from '../../src/compress/resolve.ts';
 import { Engine } from '../../src/deploy/engine/engine.ts';
+import { JsKernels } from '../../src/deploy/engine/js-kernels.ts';
+import type { EngineKernels } from '../../src/deploy/engine/kernels.ts';
+import { createWasmKernels } from '../../src/deploy/engine/wasm-kernels.ts';
 import { exportModel } from '../../src/deploy/export.ts';
 import { readPackedModel, writePackedModel } from '../../src/deploy/format.ts';
 import type { ProgramHeader } from '../../src/deploy/program.ts';
@@ -58,9 +61,14 @@ function inputFor(model: Model, batch: number, points: number, rng: Rng): tf.Ten
   return tf.tensor(Float32Array.from({ length: size }, () => rng.normal()), shape);
 }
 
-function compare(built: Built, points: number, seed: number): { logitsTf: Float32Array[]; logitsEngine: Float32Array[] } {
+let wasmKernels: EngineKernels;
+beforeAll(async () => {
+  wasmKernels = await createWasmKernels();
+});
+
+function compare(built: Built, points: number, seed: number, kernels: 'js' | 'wasm' = 'wasm'): { logitsTf: Float32Array[]; logitsEngine: Float32Array[] } {
   const rng = new Rng(seed);
-  const engine = new Engine(readPackedModel(built.bytes));
+  const engine = new Engine(readPackedModel(built.bytes), { kernels: kernels === 'wasm' ? wasmKernels : new JsKernels() });
   const batch = 3;
   const inputs = inputFor(built.model, batch, points, rng);
   const categories = tf.tensor1d([0, 1, 0], 'int32');
@@ -101,12 +109,30 @@ describe('engine vs tfjs, full precision', () => {
 
 describe('engine vs tfjs, compressed', () => {
   for (const policy of ['bipointnet', 'xnor', 'binary', 'ternary-twn', 'ternary-ttq', 'int4', 'int2', 'prune-90']) {
-    it(`pointnet-vanilla with ${policy}`, () => {
-      const built = build('pointnet-vanilla', policy);
-      const { logitsTf, logitsEngine } = compare(built, 64, 3);
-      expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(policy.startsWith('int') ? 1e-3 : 1e-4);
-    });
+    for (const kernels of ['wasm', 'js'] as const) {
+      it(`pointnet-vanilla with ${policy} (${kernels} kernels)`, () => {
+        const built = build('pointnet-vanilla', policy);
+        const { logitsTf, logitsEngine } = compare(built, 64, 3, kernels);
+        expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(policy.startsWith('int') ? 1e-3 : 1e-4);
+      });
+    }
   }
+  it('dgcnn and pointnet-seg with bipointnet (edge features and split layers on bits)', () => {
+    for (const [name, options] of [['dgcnn', { k: 4 }], ['pointnet-seg', { numCategories: 2 }]] as const) {
+      const built = build(name, 'bipointnet', 2, options);
+      const { logitsTf, logitsEngine } = compare(built, 40, 5);
+      const argmax = (row: Float32Array, from: number, count: number) => {
+        let best = from;
+        for (let i = from; i < from + count; i++) if (row[i]! > row[best]!) best = i;
+        return best;
+      };
+      const classes = 5;
+      logitsTf.forEach((row, b) => {
+        for (let p = 0; p < row.length; p += classes) expect(argmax(logitsEngine[b]!, p, classes)).toBe(argmax(row, p, classes));
+      });
+      expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(1e-3);
+    }
+  });
 });
 
 describe('engine load checks', () => {

@@ -14,7 +14,7 @@ import { entropyMaximizingOffset } from '../../nn/ops/entropy-maximizing-offset.
 import { readPackedModel, type PackedModel } from '../format.ts';
 import type { DenseOp, Op } from '../program.ts';
 import { JsKernels } from './js-kernels.ts';
-import { Activation, bitWords64, type EngineKernels } from './kernels.ts';
+import { Activation, bitWords64, knnScratchBytes, type EngineKernels } from './kernels.ts';
 import { isXnor, prepareWeights, TensorReader, type PreparedWeights } from './prepared-weights.ts';
 
 interface Buffer {
@@ -212,6 +212,12 @@ export class Engine {
     this.outputBuffer = buffers.get(header.output) ?? null;
     if (!this.outputBuffer?.f32) throw new Error(`${this.file}: the program never writes its output ${JSON.stringify(header.output)}`);
     this.steps = header.program.map((op) => this.compile(op, buffers));
+    // kNN's scratch lives above every allocation
+    let knnScratch = 0;
+    for (const op of header.program) {
+      if (op.op === 'knn') knnScratch = Math.max(knnScratch, knnScratchBytes(shapes.get(op.input)!.rows, shapes.get(op.input)!.channels, op.k));
+    }
+    arena.reserve(knnScratch);
     this.plannedRows = rows;
   }
 

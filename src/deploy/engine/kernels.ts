@@ -23,6 +23,14 @@ export function bitWords64(channels: number): number {
   return Math.ceil(channels / 64);
 }
 
+/**
+ * Scratch bytes `knn` may use above the arena's allocations ((channels + 2)·points + 2k f32
+ * words): the engine reserves them after planning, so the WebAssembly memory never grows mid-run.
+ */
+export function knnScratchBytes(points: number, channels: number, k: number): number {
+  return ((channels + 2) * points + 2 * k) * 4;
+}
+
 /** Activation after a dense layer's per-channel affine epilogue. */
 export const enum Activation {
   None = 0,
