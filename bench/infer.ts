@@ -126,7 +126,7 @@ export async function runInferBenchmark(options: InferBenchmarkOptions): Promise
     points: options.points,
     threads: options.workers + 1,
     backend: backend.name,
-    engine_kernels: pool.engine.kernels.name,
+    engine_kernels: [pool.engine.kernels.name, ...pool.workerKernels].join(','),
     engine_ms_b1: Number(median(singleMs).toFixed(3)),
     engine_samples_per_s_b1: Number(engineB1.toFixed(1)),
     engine_samples_per_s_b32: Number(engineB32.toFixed(1)),

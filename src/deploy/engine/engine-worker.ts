@@ -10,7 +10,7 @@ const engine = new Engine(readPackedModel(data.bytes, data.file), { file: data.f
 parentPort!.on('message', (message: { id: number; inputs: EngineInput[] }) => {
   try {
     const logits = message.inputs.map((input) => engine.run(input));
-    parentPort!.postMessage({ id: message.id, logits }, logits.map((l) => l.buffer as ArrayBuffer));
+    parentPort!.postMessage({ id: message.id, logits, kernels: engine.kernels.name }, logits.map((l) => l.buffer as ArrayBuffer));
   } catch (error) {
     parentPort!.postMessage({ id: message.id, error: (error as Error).message });
   }

@@ -22,11 +22,14 @@ export interface PoolOptions {
 interface WorkerReply {
   id: number;
   logits?: Float32Array[];
+  kernels?: string;
   error?: string;
 }
 
 export class EnginePool {
   private nextId = 0;
+  /** The kernels each worker runs on (reported by its first reply). */
+  readonly workerKernels: string[] = [];
   private readonly pending = new Map<number, { resolve: (logits: Float32Array[]) => void; reject: (error: Error) => void }>();
 
   private constructor(
@@ -38,6 +41,7 @@ export class EnginePool {
         const waiting = this.pending.get(reply.id);
         if (!waiting) return;
         this.pending.delete(reply.id);
+        if (reply.kernels) this.workerKernels[workers.indexOf(worker)] = reply.kernels;
         if (reply.error) waiting.reject(new Error(reply.error));
         else waiting.resolve(reply.logits!);
       });
