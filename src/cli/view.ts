@@ -9,9 +9,11 @@ import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts'
 
 /**
  * `bitpoint view [--dir DIR] [--port N]`: the viewer (viewer/, Vite + three + d3) on
- * http://127.0.0.1:N/ with the prediction PLY files of DIR offered in its list. The page asks for
- * `predictions/manifest.json` (the files and DIR's optional index.json, generated on each request)
- * and `predictions/<file>`; nothing outside DIR's `.ply` files and index.json is served.
+ * http://127.0.0.1:N/ with the prediction PLY files of DIR offered in its list, and DIR's packed
+ * models (`.bitpoint`, from `bitpoint export`) offered to run in the page. The page asks for
+ * `predictions/manifest.json` (the files, the models and DIR's optional index.json, generated on
+ * each request) and `predictions/<file>`; nothing outside DIR's `.ply` and `.bitpoint` files and
+ * index.json is served.
  *
  * By default the viewer is built into viewer/dist (only when its sources changed) and served as
  * the static site it is; `--dev` runs Vite's dev server instead (edits reload the page). `--build`
@@ -27,21 +29,27 @@ export const VIEWER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../
 const VIEWER_CONFIG = join(VIEWER_ROOT, 'vite.config.ts');
 const DEFAULT_OUT = join(VIEWER_ROOT, 'dist');
 const DEFAULT_DIR = join('runs', 'demo', 'predictions');
-/** Sources the built viewer depends on: a newer one means rebuild. */
-const SOURCES = [VIEWER_ROOT, resolve(VIEWER_ROOT, '../src/data/formats'), resolve(VIEWER_ROOT, '../src/util')];
+/** Sources the built viewer depends on (its imports from src/ included): a newer one means rebuild. */
+const SOURCES = [
+  VIEWER_ROOT,
+  ...['data/formats', 'data/transforms', 'util', 'deploy', 'nn/ops/entropy-maximizing-offset.ts', 'backend/simd/kernels-binary.ts'].map((path) => resolve(VIEWER_ROOT, '../src', path)),
+];
 const MAX_FILES = 5000;
 
 export interface ManifestJson {
   dir: string;
   files: { name: string; size_bytes: number }[];
+  /** Packed models (`.bitpoint`) under DIR, which the page can run on the shown cloud. */
+  models: { name: string; size_bytes: number }[];
   /** DIR/index.json when present (models with their facts, shapes with part/class names). */
   index: unknown;
   warnings: string[];
 }
 
-/** The `.ply` files under DIR (subfolders included, names with `/`) and its index.json. */
+/** The `.ply` and `.bitpoint` files under DIR (subfolders included, names with `/`) and its index.json. */
 export async function listPredictionFiles(dir: string): Promise<ManifestJson> {
   const files: ManifestJson['files'] = [];
+  const models: ManifestJson['models'] = [];
   const warnings: string[] = [];
   const walk = async (folder: string): Promise<void> => {
     let entries;
@@ -52,16 +60,17 @@ export async function listPredictionFiles(dir: string): Promise<ManifestJson> {
     }
     entries.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
     for (const entry of entries) {
-      if (entry.name.startsWith('.') || entry.name === 'node_modules' || files.length >= MAX_FILES) continue;
+      if (entry.name.startsWith('.') || entry.name === 'node_modules' || files.length + models.length >= MAX_FILES) continue;
       const path = join(folder, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile() && /\.ply$/i.test(entry.name)) {
-        files.push({ name: relative(dir, path).split(sep).join('/'), size_bytes: (await stat(path)).size });
+      else if (entry.isFile() && /\.(ply|bitpoint)$/i.test(entry.name)) {
+        const listed = { name: relative(dir, path).split(sep).join('/'), size_bytes: (await stat(path)).size };
+        (/\.ply$/i.test(entry.name) ? files : models).push(listed);
       }
     }
   };
   await walk(dir);
-  if (files.length >= MAX_FILES) warnings.push(`${dir}: only the first ${MAX_FILES} PLY files are listed`);
+  if (files.length + models.length >= MAX_FILES) warnings.push(`${dir}: only the first ${MAX_FILES} PLY and .bitpoint files are listed`);
   let index: unknown = null;
   const indexPath = join(dir, 'index.json');
   if (existsSync(indexPath)) {
@@ -71,7 +80,7 @@ export async function listPredictionFiles(dir: string): Promise<ManifestJson> {
       warnings.push(`${indexPath}: not valid JSON (${(error as Error).message}); model facts and names are not shown`);
     }
   }
-  return { dir, files, index, warnings };
+  return { dir, files, models, index, warnings };
 }
 
 /** Connect-style middleware for `/predictions/…`, mounted on Vite's dev or preview server. */
@@ -88,7 +97,7 @@ function predictionsMiddleware(dir: string) {
         return;
       }
       // Only files the manifest lists (or index.json): no way out of DIR.
-      const listed = manifest.files.find((file) => file.name === path);
+      const listed = [...manifest.files, ...manifest.models].find((file) => file.name === path);
       if (!listed && !(path === 'index.json' && manifest.index !== null)) {
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
         res.end(`not found: ${path} is not a prediction file in ${dir}\n`);
@@ -165,12 +174,12 @@ export async function buildViewer(options: { outDir?: string; log?: (text: strin
   return outDir;
 }
 
-/** Copies DIR's PLY files and index.json into `<outDir>/predictions/` with a manifest.json. */
+/** Copies DIR's PLY and .bitpoint files and index.json into `<outDir>/predictions/` with a manifest.json. */
 export async function copyPredictions(dir: string, outDir: string): Promise<ManifestJson> {
   const manifest = await listPredictionFiles(dir);
   const target = join(outDir, 'predictions');
   await mkdir(target, { recursive: true });
-  for (const file of manifest.files) {
+  for (const file of [...manifest.files, ...manifest.models]) {
     const to = join(target, ...file.name.split('/'));
     await mkdir(dirname(to), { recursive: true });
     await copyFile(join(dir, ...file.name.split('/')), to);
@@ -253,9 +262,9 @@ export const viewCommand: Command = {
       return 0;
     }
     const server = await startViewer({ dir, ...(port !== undefined ? { port } : {}), mode: booleanFlag(ctx, 'dev') ? 'dev' : 'build', log: ctx.log });
-    const { files } = await listPredictionFiles(dir);
-    if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify({ url: server.url, dir, files: files.length }));
-    else ctx.out(`bitpoint viewer: ${server.url}  (${files.length} prediction files from ${dir}; Ctrl-C stops it)`);
+    const { files, models } = await listPredictionFiles(dir);
+    if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify({ url: server.url, dir, files: files.length, models: models.length }));
+    else ctx.out(`bitpoint viewer: ${server.url}  (${files.length} prediction files${models.length > 0 ? ` and ${models.length} packed models` : ''} from ${dir}; Ctrl-C stops it)`);
     await new Promise<void>((done) => {
       const stop = () => {
         process.off('SIGINT', stop);

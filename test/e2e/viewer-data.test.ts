@@ -145,16 +145,19 @@ describe('catalog and shapes', () => {
     expect(other).not.toBe(first);
   });
 
-  it('the server lists only .ply files (and index.json) of the folder', async () => {
+  it('the server lists only .ply files, .bitpoint models (and index.json) of the folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bitpoint-list-'));
     try {
       mkdirSync(join(dir, 'more'));
       writeFileSync(join(dir, 'a__fp.ply'), segmentationPly(points, truth, truth));
       writeFileSync(join(dir, 'more', 'b__fp.ply'), segmentationPly(points, truth, truth));
       writeFileSync(join(dir, 'notes.txt'), 'x');
+      writeFileSync(join(dir, 'more', 'seg.bitpoint'), 'xyz');
       writeFileSync(join(dir, 'index.json'), '{"models": [');
       const manifest = await listPredictionFiles(dir);
       expect(manifest.files.map((f) => f.name)).toEqual(['a__fp.ply', 'more/b__fp.ply']);
+      expect(manifest.models).toEqual([{ name: 'more/seg.bitpoint', size_bytes: 3 }]);
+      expect(parseManifest(JSON.parse(JSON.stringify(manifest))).models).toEqual([{ name: 'more/seg.bitpoint', size_bytes: 3 }]);
       expect(manifest.index).toBeNull();
       expect(manifest.warnings[0]).toMatch(/index\.json: not valid JSON/);
     } finally {

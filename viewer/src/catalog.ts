@@ -40,6 +40,8 @@ export interface ManifestFile {
 export interface Manifest {
   dir?: string;
   files: ManifestFile[];
+  /** Packed models (`.bitpoint`) the page can run on the shown cloud. */
+  models: ManifestFile[];
   index?: PredictionIndex;
   warnings: string[];
 }
@@ -171,15 +173,18 @@ export function parsePredictionIndex(value: unknown, warnings: string[], source 
 export function parseManifest(value: unknown): Manifest {
   const warnings: string[] = [];
   if (!isObject(value) || !Array.isArray(value['files'])) throw new Error('manifest.json: expected {"files": [...]}');
-  const files: ManifestFile[] = [];
-  for (const entry of value['files']) {
-    const name = isObject(entry) ? optionalString(entry['name']) : typeof entry === 'string' ? entry : undefined;
-    if (!name) continue;
-    const size = isObject(entry) ? optionalNumber(entry['size_bytes']) : undefined;
-    files.push(size === undefined ? { name } : { name, size_bytes: size });
-  }
+  const fileList = (list: unknown): ManifestFile[] => {
+    const files: ManifestFile[] = [];
+    for (const entry of Array.isArray(list) ? list : []) {
+      const name = isObject(entry) ? optionalString(entry['name']) : typeof entry === 'string' ? entry : undefined;
+      if (!name) continue;
+      const size = isObject(entry) ? optionalNumber(entry['size_bytes']) : undefined;
+      files.push(size === undefined ? { name } : { name, size_bytes: size });
+    }
+    return files;
+  };
   for (const warning of stringList(value['warnings']) ?? []) warnings.push(warning);
-  const manifest: Manifest = { files, warnings };
+  const manifest: Manifest = { files: fileList(value['files']), models: fileList(value['models']), warnings };
   const dir = optionalString(value['dir']);
   if (dir) manifest.dir = dir;
   if (value['index'] !== undefined && value['index'] !== null) {

@@ -15,19 +15,24 @@ import {
   type ColorMode,
   type Rgb,
 } from './colors.ts';
+import { errorText, formatBytes, h } from './dom.ts';
 import { countDifferences, majority, predictedClass, segmentationScores } from './metrics.ts';
+import { isPackedFileName, PackedModels, type PackedPanel } from './packed-panels.ts';
 import { isPlyFileName, readPredictionFile, splitPredictionFileName, type ModelFacts, type PredictionFile, type Task } from './predictions.ts';
 import { ShapeCollection, type Shape } from './shapes.ts';
 
 /**
  * The viewer page: a list of shapes (from the server's manifest or opened files), and for the
  * chosen shape one panel per model with linked cameras, colour modes, a legend, per-model scores,
- * facts and d3 charts. Every failure is a message naming the file; the rest keeps working.
+ * facts and d3 charts; loaded packed models (`.bitpoint`) add live panels (packed-panels.ts).
+ * Every failure is a message naming the file; the rest keeps working.
  */
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
   fileInput: element<HTMLInputElement>('file-input'),
+  modelInput: element<HTMLInputElement>('model-input'),
+  modelList: element<HTMLUListElement>('model-list'),
   modes: element<HTMLDivElement>('modes'),
   reference: element<HTMLSelectElement>('reference'),
   pointSize: element<HTMLInputElement>('point-size'),
@@ -65,29 +70,26 @@ interface Panel {
   stats: HTMLElement;
   chart: HTMLElement;
   note: HTMLElement;
+  /** A packed model's live prediction. */
+  packed?: PackedPanel;
 }
 
 let panels: Panel[] = [];
 const cameraLink = new CameraLink();
+const packedModels = new PackedModels({
+  list: ui.modelList,
+  base: predictionsBase,
+  onChange: () => {
+    if (state.current) renderShape();
+  },
+  onError: (text, file) => showMessage('error', text, file),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
-  node.append(...children);
-  return node;
-}
-
 function percent(value: number, digits = 1): string {
   return `${(value * 100).toFixed(digits)} %`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 }
 
 function setStatus(): void {
@@ -116,10 +118,6 @@ function showMessage(level: 'error' | 'warning' | 'info', text: string, file?: s
   ui.messages.append(message);
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Loading: the server's list, files it offers, files the user opens.
 
@@ -142,6 +140,7 @@ async function loadCatalog(): Promise<void> {
       state.index = manifest.index;
       for (const warning of manifest.warnings) showMessage('warning', warning);
       state.shapes.addServerEntries(groupFilesByShape(manifest.files));
+      packedModels.offer(manifest.models);
       ui.sourceNote.textContent =
         manifest.files.length > 0 ? `${manifest.files.length} files from ${manifest.dir ?? 'the server'}` : `No PLY files in ${manifest.dir ?? 'the server folder'} yet.`;
       return;
@@ -184,12 +183,13 @@ async function fetchPending(shape: Shape): Promise<void> {
   );
 }
 
-/** Files from the picker or a drop: PLY prediction files, and optionally an index.json. */
+/** Files from the picker or a drop: PLY prediction files, optionally an index.json, packed models. */
 async function openFiles(files: readonly File[]): Promise<void> {
   if (files.length === 0) return;
   await busy(async () => {
     let lastShape: Shape | undefined;
-    for (const file of files) {
+    const models = files.filter((file) => isPackedFileName(file.name));
+    for (const file of files.filter((file) => !isPackedFileName(file.name))) {
       try {
         if (/\.json$/i.test(file.name)) {
           const warnings: string[] = [];
@@ -200,7 +200,7 @@ async function openFiles(files: readonly File[]): Promise<void> {
         }
         if (!isPlyFileName(file.name)) {
           const extension = /\.[^.]+$/.exec(file.name)?.[0] ?? 'without an extension';
-          throw new Error(`${file.name}: unsupported file type ${extension}; the viewer opens .ply prediction files (and an index.json)`);
+          throw new Error(`${file.name}: unsupported file type ${extension}; the viewer opens .ply prediction files (and an index.json) and .bitpoint models`);
         }
         const prediction = readPredictionFile(new Uint8Array(await file.arrayBuffer()), file.name);
         lastShape = state.shapes.addOpenedFile(prediction);
@@ -214,7 +214,9 @@ async function openFiles(files: readonly File[]): Promise<void> {
     }
     renderShapeList();
     if (lastShape) await selectShape(lastShape);
-    else if (state.current) renderShape();
+    else if (state.current && models.length === 0) renderShape();
+    // After the clouds, so a model dropped with its cloud runs on it; redraws the shape.
+    if (models.length > 0) await packedModels.open(models);
   });
 }
 
@@ -225,7 +227,11 @@ interface ShapeView {
   shape: Shape;
   info?: ShapeInfo;
   task: Task;
+  /** Panels in order: the shape's files, then the packed models' live predictions. */
   models: string[];
+  files: Map<string, PredictionFile>;
+  /** Loaded packed models on this shape, including those that could not run. */
+  packed: PackedPanel[];
   reference?: string;
   colors: Map<number, Rgb>;
   classNames?: string[];
@@ -240,23 +246,29 @@ function modelFacts(model: string, file?: PredictionFile): Partial<ModelFacts> {
 
 function describeShape(shape: Shape): ShapeView {
   const info = state.index?.shapes.find((s) => s.shape === shape.key);
-  const files = [...shape.models.values()];
-  const facts = (model: string) => modelFacts(model, shape.models.get(model));
-  const models = orderModels([...shape.models.keys()], facts, state.index);
+  const fileModels = orderModels([...shape.models.keys()], (model) => modelFacts(model, shape.models.get(model)), state.index);
+  const shapeTask = info?.task ?? [...shape.models.values()].find((f) => f.task !== 'unknown')?.task ?? 'unknown';
+  const base = shape.models.get(fileModels[0]!);
+  const packed = base ? packedModels.panelsFor(shape.key, base, info, shapeTask) : [];
+  const fileMap = new Map(shape.models);
+  for (const panel of packed) if (panel.file && !fileMap.has(panel.key)) fileMap.set(panel.key, panel.file);
+  const files = [...fileMap.values()];
+  const facts = (model: string) => modelFacts(model, fileMap.get(model));
+  const models = [...fileModels, ...packed.filter((panel) => panel.file && fileMap.get(panel.key) === panel.file).map((panel) => panel.key)];
   const choice = state.referenceChoice.get(shape.key);
-  const reference = choice && models.includes(choice) ? choice : pickReference(models, facts, state.index);
-  const task: Task = info?.task ?? files.find((f) => f.task !== 'unknown')?.task ?? 'unknown';
+  const reference = choice && models.includes(choice) ? choice : pickReference(fileModels, facts, state.index);
+  const task: Task = shapeTask !== 'unknown' ? shapeTask : (files.find((f) => f.task !== 'unknown')?.task ?? 'unknown');
   const classNames = info?.classNames ?? state.index?.classNames ?? files.find((f) => f.classNames)?.classNames;
   const partNames = info?.partNames ?? state.index?.partNames;
   const colors = idColors(files.flatMap((f) => [f.truth, f.pred]), task === 'segmentation' ? (info?.parts ?? []) : []);
   const nameOf = (id: number) =>
     task === 'classification' ? (classNames?.[id] ?? `class ${id}`) : (partNames?.get(id) ?? (task === 'segmentation' ? `part ${id}` : `id ${id}`));
-  return { shape, ...(info ? { info } : {}), task, models, ...(reference ? { reference } : {}), colors, ...(classNames ? { classNames } : {}), facts, nameOf };
+  return { shape, ...(info ? { info } : {}), task, models, files: fileMap, packed, ...(reference ? { reference } : {}), colors, ...(classNames ? { classNames } : {}), facts, nameOf };
 }
 
 function colorInputs(view: ShapeView, model: string): ColorInputs {
-  const file = view.shape.models.get(model)!;
-  const reference = view.reference ? view.shape.models.get(view.reference) : undefined;
+  const file = view.files.get(model)!;
+  const reference = view.reference ? view.files.get(view.reference) : undefined;
   return {
     count: file.count,
     ...(file.truth ? { truth: file.truth } : {}),
@@ -327,7 +339,7 @@ function renderShape(): void {
     return;
   }
   const view = describeShape(shape);
-  const first = shape.models.get(view.models[0]!)!;
+  const first = view.files.get(view.models[0]!)!;
   const taskText = view.task === 'unknown' ? '' : view.task;
   const category = view.info?.category ? ` · ${view.info.category}` : '';
   ui.shapeHeader.replaceChildren(
@@ -337,18 +349,21 @@ function renderShape(): void {
   ui.reference.replaceChildren(...view.models.map((model) => h('option', { value: model }, model)));
   if (view.reference) ui.reference.value = view.reference;
 
-  layoutPanels(view.models.length + shape.failures.size);
+  const packedFailures = view.packed.filter((panel) => panel.error !== undefined);
+  layoutPanels(view.models.length + shape.failures.size + packedFailures.length);
   for (const model of view.models) {
-    const file = shape.models.get(model)!;
+    const file = view.files.get(model)!;
+    const packed = view.packed.find((panel) => panel.key === model && panel.file === file);
     const facts = view.facts(model);
     const canvasBox = h('div', { class: 'canvas-box' });
     const stats = h('div', { class: 'stats' });
     const chart = h('div', { class: 'chart' });
     const note = h('div', { class: 'note' });
     const badges = h('div', { class: 'facts' }, ...factBadges(model, facts, model === view.reference));
+    if (packed) badges.append(h('span', { class: 'badge live', title: 'Predicted in this page by the packed model' }, 'live'));
     const root = h(
       'section',
-      { class: 'panel', 'data-model': model, title: file.fileName },
+      { class: 'panel', 'data-model': model, title: file.fileName, ...(packed ? { 'data-packed': 'ready' } : {}) },
       h('header', {}, h('h3', {}, facts.label ?? model), badges),
       canvasBox,
       note,
@@ -360,12 +375,15 @@ function renderShape(): void {
     cloudView.setPointScale(state.pointScale);
     cloudView.setCloud(file.points, pointColors(state.mode, colorInputs(view, model), view.colors));
     cameraLink.add(cloudView);
-    panels.push({ model, file, root, view: cloudView, stats, chart, note });
+    panels.push({ model, file, root, view: cloudView, stats, chart, note, ...(packed ? { packed } : {}) });
   }
   cameraLink.resetAll();
   for (const [fileName, message] of shape.failures) {
     const failed = h('section', { class: 'panel failed', 'data-file': fileName }, h('header', {}, h('h3', {}, splitPredictionFileName(fileName).model)), h('p', { class: 'failure' }, message));
     ui.panels.append(failed);
+  }
+  for (const { key, error } of packedFailures) {
+    ui.panels.append(h('section', { class: 'panel failed', 'data-file': key, 'data-packed': 'error' }, h('header', {}, h('h3', {}, key)), h('p', { class: 'failure' }, error!)));
   }
   updateScores(view);
   updateColors(view);
@@ -391,9 +409,14 @@ function factBadges(model: string, facts: Partial<ModelFacts>, isReference: bool
   return badges;
 }
 
+/** `×29.2 smaller`; a packed full-precision model can be larger than the reference's facts say. */
+function sizeRatio(referenceSize: number, size: number): string {
+  return referenceSize >= size ? `×${(referenceSize / size).toFixed(1)} smaller` : `×${(size / referenceSize).toFixed(1)} larger`;
+}
+
 /** Scores, charts and the summary table; they depend on the reference but not the colour mode. */
 function updateScores(view: ShapeView): void {
-  const referenceFile = view.reference ? view.shape.models.get(view.reference) : undefined;
+  const referenceFile = view.reference ? view.files.get(view.reference) : undefined;
   const referenceSize = view.reference ? view.facts(view.reference).size_bytes : undefined;
   const head = ['model', 'method', 'bits', 'sparsity', 'size'];
   if (view.task === 'classification') head.push('predicted', 'probability', 'correct', 'same as reference');
@@ -410,7 +433,7 @@ function updateScores(view: ShapeView): void {
       facts.bits !== undefined ? String(facts.bits) : '–',
       facts.sparsity !== undefined ? percent(facts.sparsity, 0) : '–',
       facts.size_bytes !== undefined
-        ? `${formatBytes(facts.size_bytes)}${referenceSize && !isReference ? ` (×${(referenceSize / facts.size_bytes).toFixed(1)} smaller)` : ''}`
+        ? `${formatBytes(facts.size_bytes)}${referenceSize && !isReference ? ` (${sizeRatio(referenceSize, facts.size_bytes)})` : ''}`
         : '–',
     ];
     const lines: (string | Node)[] = [];
@@ -465,6 +488,7 @@ function updateScores(view: ShapeView): void {
         cells.push(`${differ.toLocaleString('en-US')} (${percent(differ / file.count)})`);
       } else cells.push('–');
     }
+    if (panel.packed) lines.push(...packedModels.statLines(view.shape.key, panel.packed));
     for (const warning of file.warnings) lines.push(h('div', { class: 'warning-line' }, warning));
     panel.stats.replaceChildren(...lines);
     rows.push(h('tr', isReference ? { class: 'reference' } : {}, ...cells.map((cell) => h('td', {}, cell))));
@@ -492,7 +516,7 @@ function renderLegend(view: ShapeView): void {
   } else if (state.mode === 'diff') {
     items.push(item(AGREE_COLOR, `same as ${view.reference ?? 'reference'}`), item(DIFF_COLOR, `differs from ${view.reference ?? 'reference'}`));
   } else {
-    const files = [...view.shape.models.values()];
+    const files = [...view.files.values()];
     const ids = new Set<number>();
     for (const file of files) {
       const values = state.mode === 'truth' ? file.truth : file.pred;
@@ -543,11 +567,13 @@ function setupControls(): void {
     for (const panel of panels) panel.view.setPointScale(state.pointScale);
   });
   ui.resetView.addEventListener('click', () => cameraLink.resetAll());
-  ui.fileInput.addEventListener('change', () => {
-    const files = [...(ui.fileInput.files ?? [])];
-    ui.fileInput.value = '';
-    void openFiles(files);
-  });
+  for (const input of [ui.fileInput, ui.modelInput]) {
+    input.addEventListener('change', () => {
+      const files = [...(input.files ?? [])];
+      input.value = '';
+      void openFiles(files);
+    });
+  }
   window.addEventListener('keydown', (event) => {
     if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement || event.ctrlKey || event.metaKey || event.altKey) return;
     const mode = COLOR_MODES.find((m) => m.key === event.key);

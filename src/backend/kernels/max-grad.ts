@@ -13,6 +13,8 @@ export const MAX_GRAD_KERNEL = 'BitpointMaxGrad';
 
 interface MaxGradAttrs {
   axes: number[];
+  /** Split dy equally among tied maxima (TensorFlow's rule) instead of giving each all of it. */
+  shareTies?: boolean;
 }
 
 function registerMaxGradKernel(backendName: string): void {
@@ -21,13 +23,23 @@ function registerMaxGradKernel(backendName: string): void {
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, y, dy } = inputs as { x: tf.TensorInfo; y: tf.TensorInfo; dy: tf.TensorInfo };
-      const layout = reduceLayout(x.shape, (attrs as unknown as MaxGradAttrs).axes)!;
+      const { axes, shareTies = false } = attrs as unknown as MaxGradAttrs;
+      const layout = reduceLayout(x.shape, axes)!;
       const io = kernelIO(backendName, backend);
       const out = io.alloc(x.shape, 'float32');
       const simd = backendName === 'wasm' ? simdKernelsFor(backend) : null;
       if (simd) {
         const at = (t: tf.TensorInfo) => simd.offsetOf(t.dataId);
-        simd.maxGradMiddle(at(x), at(y), at(dy), at(out), layout.outer, layout.reduced, layout.inner);
+        if (!shareTies) {
+          simd.maxGradMiddle(at(x), at(y), at(dy), at(out), layout.outer, layout.reduced, layout.inner);
+          return out;
+        }
+        const counts = simd.malloc(layout.inner * 4);
+        try {
+          simd.maxGradMiddleShared(at(x), at(y), at(dy), at(out), layout.outer, layout.reduced, layout.inner, counts);
+        } finally {
+          simd.free(counts);
+        }
         return out;
       }
       const xs = io.view(x) as Float32Array;
@@ -35,11 +47,16 @@ function registerMaxGradKernel(backendName: string): void {
       const dys = io.view(dy) as Float32Array;
       const dx = io.view(out) as Float32Array;
       const { outer, reduced, inner } = layout;
+      const counts = new Float32Array(inner);
       for (let o = 0; o < outer; o++) {
+        const row = o * inner;
+        counts.fill(shareTies ? 0 : 1);
+        if (shareTies) {
+          for (let r = 0; r < reduced; r++) for (let i = 0; i < inner; i++) if (xs[(o * reduced + r) * inner + i] === ys[row + i]) counts[i]!++;
+        }
         for (let r = 0; r < reduced; r++) {
           const offset = (o * reduced + r) * inner;
-          const row = o * inner;
-          for (let i = 0; i < inner; i++) dx[offset + i] = xs[offset + i] === ys[row + i] ? dys[row + i]! : 0;
+          for (let i = 0; i < inner; i++) dx[offset + i] = xs[offset + i] === ys[row + i] ? dys[row + i]! / counts[i]! : 0;
         }
       }
       return out;

@@ -13,6 +13,7 @@ export interface SimdKernels {
   backwardInput(dy: number, x: number, mask: number, dx: number, rows: number, channels: number, a: number, b: number, d: number): void;
   maxMiddle(x: number, out: number, outer: number, reduced: number, inner: number): void;
   maxGradMiddle(x: number, y: number, dy: number, dx: number, outer: number, reduced: number, inner: number): void;
+  maxGradMiddleShared(x: number, y: number, dy: number, dx: number, outer: number, reduced: number, inner: number, counts: number): void;
   gatherRows(x: number, indices: number, out: number, count: number, channels: number): void;
   scatterAddRows(dy: number, indices: number, dx: number, count: number, channels: number, rows: number): void;
   edgeSum(centre: number, neighbour: number, indices: number, out: number, points: number, k: number, channels: number): void;

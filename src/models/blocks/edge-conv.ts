@@ -4,6 +4,7 @@ import { Linear, type LinearOptions } from '../../nn/layers/linear.ts';
 import { Module } from '../../nn/module.ts';
 import { edgeFeatures } from '../../nn/ops/edge-features.ts';
 import { edgeSum } from '../../nn/ops/edge-sum.ts';
+import { maxSharedTies } from '../../nn/ops/max-shared-ties.ts';
 import { IdentityQuantizer } from '../../nn/quantizer.ts';
 import type { InitializerSpec } from '../../nn/init/index.ts';
 import type { Rng } from '../../util/rng.ts';
@@ -120,7 +121,7 @@ export class EdgeConv extends Module {
       const activate = (t: tf.Tensor) => (this.activation === 'leaky_relu' ? tf.leakyRelu(t, DGCNN_NEGATIVE_SLOPE) : t);
       let h: tf.Tensor = this.edgeLayer.forward(x, neighbours);
       for (const layer of this.layers) h = layer.forward(activate(h));
-      return activate(tf.max(h, 2)) as tf.Tensor3D;
+      return activate(maxSharedTies(h, 2)) as tf.Tensor3D;
     });
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../../nn/module.ts';
+import { maxSharedTies } from '../../nn/ops/max-shared-ties.ts';
 import { Linear } from '../../nn/layers/linear.ts';
 import type { InitializerSpec } from '../../nn/init/index.ts';
 import type { Rng } from '../../util/rng.ts';
@@ -32,7 +33,7 @@ export class TNet extends Module {
   /** Returns [transformed points, matrix]; x is [B, N, k]. */
   forward(x: tf.Tensor3D): { output: tf.Tensor3D; matrix: tf.Tensor3D } {
     const matrix = tf.tidy(() => {
-      const global = tf.max(this.mlp.forward(x), 1);
+      const global = maxSharedTies(this.mlp.forward(x), 1);
       const features = this.fc2.forward(this.fc1.forward(global));
       return tf.reshape(this.transform.forward(features), [-1, this.k, this.k]) as tf.Tensor3D;
     });

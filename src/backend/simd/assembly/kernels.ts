@@ -152,6 +152,33 @@ export function maxGradMiddle(x: usize, y: usize, dy: usize, dx: usize, outer: i
   }
 }
 
+/**
+ * As maxGradMiddle, but a maximum reached by m elements gives each of them dy/m (TensorFlow's rule
+ * for reduce_max), so the gradient of a max over quantized features, where ties are common, is not
+ * multiplied by the number of ties. `counts` is scratch for `inner` f32 values.
+ */
+export function maxGradMiddleShared(x: usize, y: usize, dy: usize, dx: usize, outer: i32, reduced: i32, inner: i32, counts: usize): void {
+  for (let o = 0; o < outer; o++) {
+    const rowBase = (<usize>o * <usize>inner) << 2;
+    for (let i = 0; i < inner; i++) store<f32>(counts + (<usize>i << 2), 0);
+    for (let r = 0; r < reduced; r++) {
+      const offset = ((<usize>o * <usize>reduced + <usize>r) * <usize>inner) << 2;
+      for (let i = 0; i < inner; i++) {
+        const k = <usize>i << 2;
+        if (load<f32>(x + offset + k) == load<f32>(y + rowBase + k)) store<f32>(counts + k, load<f32>(counts + k) + 1);
+      }
+    }
+    for (let r = 0; r < reduced; r++) {
+      const offset = ((<usize>o * <usize>reduced + <usize>r) * <usize>inner) << 2;
+      for (let i = 0; i < inner; i++) {
+        const k = <usize>i << 2;
+        const tie = load<f32>(x + offset + k) == load<f32>(y + rowBase + k);
+        store<f32>(dx + offset + k, tie ? load<f32>(dy + rowBase + k) / load<f32>(counts + k) : 0);
+      }
+    }
+  }
+}
+
 // ---- Graph kernels (DGCNN): rows of [R, C] tensors looked up by int32 flat row indices. ----
 // Edge e = i·k + m is the m-th neighbour of point i; see ../../kernels/neighbours.ts.
 
