@@ -8,17 +8,19 @@ import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts'
  * (`runs/<study>/results.sqlite`). `--quick` takes the study's quick variant (its own folder,
  * `runs/<study>-quick/`); `--resume` skips finished runs, reruns failed ones and continues an
  * interrupted one from its checkpoint. Ctrl-C checkpoints the run in progress and stops.
+ * `--seeds 1,2` runs only those of the study's seeds (the rest can follow with `--resume`).
  */
 export const sweepCommand: Command = {
   name: 'sweep',
   summary: 'Run a study (experiments/NAME.json) as a resumable sweep; results in runs/<study>/results.sqlite.',
-  usage: 'bitpoint sweep STUDY.json [--quick] [--resume] [--db FILE] [--out DIR] [--dry-run] [--backend B] [--workers N] [--json]',
+  usage: 'bitpoint sweep STUDY.json [--quick] [--resume] [--seeds LIST] [--db FILE] [--out DIR] [--dry-run] [--backend B] [--workers N] [--json]',
   flags: {
     quick: { type: 'boolean' },
     resume: { type: 'boolean' },
     db: { type: 'string' },
     out: { type: 'string' },
     workers: { type: 'string' },
+    seeds: { type: 'string' },
     'dry-run': { type: 'boolean' },
   },
   async run(ctx) {
@@ -32,7 +34,15 @@ export const sweepCommand: Command = {
     if (backend) override['backend'] = backend;
     const workers = stringFlag(ctx, 'workers');
     if (workers !== undefined) override['workers'] = workers === 'auto' ? 'auto' : numberFlag(ctx, 'workers', { integer: true, min: 0 });
-    const runs = expandStudy(study, { quick, override });
+    let runs = expandStudy(study, { quick, override });
+    const seedsFlag = stringFlag(ctx, 'seeds');
+    if (seedsFlag !== undefined) {
+      const seeds = seedsFlag.split(',').map((text) => Number(text.trim()));
+      const known = new Set(runs.map((r) => r.seed));
+      const unknown = seeds.filter((seed) => !known.has(seed));
+      if (unknown.length > 0) throw new UsageError(`--seeds: ${unknown.join(', ')} not among the study's seeds (${[...known].join(', ')})`);
+      runs = runs.filter((r) => seeds.includes(r.seed));
+    }
     const name = sweepName(study, quick);
     const outDir = stringFlag(ctx, 'out') ?? join('runs', name);
     const dbFile = stringFlag(ctx, 'db') ?? join(outDir, 'results.sqlite');

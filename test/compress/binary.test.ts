@@ -56,9 +56,22 @@ describe('binary quantizers', () => {
     expect(new SteSign({ scaling: 'layer' }).storedScalars([64, 128])).toBe(1);
     expect(new ApproxSign().storedScalars([64, 128])).toBe(0);
     const xnor = createQuantizer('magnitude_aware_sign', { role: 'weights' });
-    expect(xnor.describe()).toEqual({ kind: 'ste_sign', bits: 1, clipValue: 1, scaling: 'channel' });
+    expect(xnor.describe()).toEqual({ kind: 'ste_sign', bits: 1, clipValue: 1, scaling: 'channel', center: false });
     expect(() => createQuantizer({ name: 'ste_sign', scaling: 'layer' }, { role: 'activations', path: 'p' })).toThrow(/p\.scaling/);
     const q = new SteSign();
     expect(values(q.quantize(tf.tensor1d([-0.1, 0.1])))).toEqual([-1, 1]);
+  });
+});
+
+describe('weight centring (BiPointNet)', () => {
+  it('binarizes w − mean(w), and the gradient flows through the centring', () => {
+    const q = new SteSign({ center: true });
+    const w = tf.tensor1d([0.5, 0.2, 0.1, -0.2]);
+    // mean 0.15: signs of [0.35, 0.05, −0.05, −0.35]
+    expect(Array.from(q.quantize(w).dataSync())).toEqual([1, 1, -1, -1]);
+    // d/dw Σ dy·sign(w − mean): STE passes dy, then the centring subtracts its mean
+    const dy = tf.tensor1d([1, 0, 0, 0]);
+    const grad = tf.grad((x: tf.Tensor) => q.quantize(x))(w, dy);
+    expectClose(Array.from(grad.dataSync()), [0.75, -0.25, -0.25, -0.25]);
   });
 });
