@@ -41,7 +41,7 @@ interface Built {
   bytes: Uint8Array;
 }
 
-function build(name: string, policy: string, seed = 1, options: Record<string, unknown> = {}): Built {
+function build(name: string, policy: unknown, seed = 1, options: Record<string, unknown> = {}): Built {
   const rng = new Rng(seed);
   const model = createModel(name, { rng, numClasses: 5, ...options });
   applyPolicy(model, resolvePolicy(policy), { rng });
@@ -52,7 +52,7 @@ function build(name: string, policy: string, seed = 1, options: Record<string, u
   });
   randomizeStatistics(model, rng);
   model.eval();
-  return { model, bytes: exportModel(model, name, { policy }) };
+  return { model, bytes: exportModel(model, name, { policy: typeof policy === 'string' ? policy : 'custom' }) };
 }
 
 function inputFor(model: Model, batch: number, points: number, rng: Rng): tf.Tensor {
@@ -133,6 +133,31 @@ describe('engine vs tfjs, compressed', () => {
       expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(1e-3);
     }
   });
+});
+
+describe('engine vs tfjs, every quantizer kind on odd widths', () => {
+  // The MNIST MLP: 784 inputs (not a multiple of 32 or 64) and 10 outputs; every layer quantized,
+  // the first and the last included, so padding bits and odd channel counts are exercised.
+  const everywhere = (weights: unknown, activations: unknown = 'fp') => ({ name: 'all', layers: [{ match: '*', weights, activations }] });
+  const cases: Array<[string, unknown]> = [
+    ['binary ×binary (ste_sign)', everywhere('ste_sign', 'ste_sign')],
+    ['approx_sign, per-channel α', everywhere({ name: 'approx_sign', scaling: 'channel' }, 'approx_sign')],
+    ['binary weights, float inputs', everywhere('ste_sign')],
+    ['ternary at 75 % sparsity', everywhere({ name: 'ternary_sparsity', sparsity: 0.75 })],
+    ['TWN per channel', everywhere({ name: 'twn', granularity: 'channel' })],
+    ['DoReFa 3-bit weights and activations', everywhere({ name: 'dorefa', bits: 3 }, { name: 'dorefa', bits: 3 })],
+    ['LSQ 5-bit, per channel', everywhere({ name: 'lsq', bits: 5, perChannel: true }, { name: 'lsq', bits: 5 })],
+    ['magnitude pruning 70 %, binary', { name: 'p', layers: [{ match: '*', weights: 'ste_sign', activations: 'ste_sign', prune: { method: 'magnitude', sparsity: 0.7 } }] }],
+  ];
+  for (const [label, policy] of cases) {
+    it(label, () => {
+      const built = build('mnist-mlp', policy, 4);
+      const { logitsTf, logitsEngine } = compare(built, 0, 6);
+      const argmax = (row: Float32Array) => row.indexOf(Math.max(...row));
+      logitsTf.forEach((row, b) => expect(argmax(logitsEngine[b]!)).toBe(argmax(row)));
+      expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(1e-3);
+    });
+  }
 });
 
 describe('engine load checks', () => {
