@@ -4,6 +4,7 @@ import { useBackend, type BackendRequest } from '../src/backend/select.ts';
 import { EdgeConv } from '../src/models/blocks/edge-conv.ts';
 import { IdentityQuantizer } from '../src/nn/quantizer.ts';
 import { Rng } from '../src/util/rng.ts';
+import { median } from './median.ts';
 
 export interface EdgeConvBenchmarkOptions {
   backend: BackendRequest;
@@ -30,12 +31,6 @@ export const EDGECONV_BENCHMARK_DEFAULTS: Omit<EdgeConvBenchmarkOptions, 'backen
   warmup: 2,
   materialized: true,
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** An input quantizer that changes nothing but is not the identity, to force the materialized path. */
 class PassThroughQuantizer extends IdentityQuantizer {}

@@ -3,6 +3,7 @@ import { JsKernels } from '../src/deploy/engine/js-kernels.ts';
 import { Activation, bitWords64, type EngineKernels } from '../src/deploy/engine/kernels.ts';
 import { createWasmKernels } from '../src/deploy/engine/wasm-kernels.ts';
 import { Rng } from '../src/util/rng.ts';
+import { median } from './median.ts';
 
 /**
  * The engine kernels at binarized-PointNet sizes (one cloud of 1024 points): ms per call, the
@@ -21,12 +22,6 @@ interface Case {
   js: boolean;
   /** Allocates the case's buffers on `kernels.arena` and returns the call to time. */
   setup(kernels: EngineKernels, rng: Rng): () => void;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function randomF32(kernels: EngineKernels, rng: Rng, length: number, scale = 1): Float32Array {

@@ -14,6 +14,7 @@ import { createOptimizer } from '../src/train/optimizers/index.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { loadRunModel } from '../src/train/run-model.ts';
 import { Rng } from '../src/util/rng.ts';
+import { median } from './median.ts';
 
 export interface InferBenchmarkOptions {
   backend: BackendRequest;
@@ -38,12 +39,6 @@ export const INFER_BENCHMARK_DEFAULTS = {
   workers: 1,
   kernels: 'auto' as KernelChoice,
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function randomClouds(count: number, points: number, seed: number): Float32Array[] {
   const rng = new Rng(seed);

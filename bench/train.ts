@@ -5,6 +5,7 @@ import { DataParallel } from '../src/train/parallel/data-parallel.ts';
 import { buildReplicaModel } from '../src/train/parallel/replica.ts';
 import { Trainer, type Batch } from '../src/train/trainer.ts';
 import { Rng } from '../src/util/rng.ts';
+import { median } from './median.ts';
 
 export interface TrainBenchmarkOptions {
   backend: BackendRequest;
@@ -32,12 +33,6 @@ export const TRAIN_BENCHMARK_DEFAULTS: Omit<TrainBenchmarkOptions, 'backend' | '
   leakCheckSteps: 0,
   workers: 1,
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /**
  * The reference training workload (issue 2): a classifier on random clouds with Adam, timing whole

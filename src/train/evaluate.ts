@@ -91,7 +91,8 @@ export async function evaluateDataset(predict: Predictor, dataset: Dataset, opti
   };
 }
 
-function argmaxRows(values: Float32Array, width: number): Int32Array {
+/** The index of the largest value of each row of [rows, width]. */
+export function argmaxRows(values: Float32Array, width: number): Int32Array {
   const rows = values.length / width;
   const result = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startViewer, type ViewerServer } from '../../src/cli/view.ts';
 
 /**
  * The system's Chromium (Debian's package; CI's .ci/run installs it), never a downloaded browser.
@@ -25,4 +27,33 @@ export async function launchChromium(): Promise<Browser> {
       '--enable-unsafe-swiftshader',
     ],
   });
+}
+
+export interface OpenViewer {
+  server: ViewerServer;
+  browser: Browser;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `predictions` with the viewer (built into `workDir/dist`), opens it in Chromium at
+ * 1280×900 and waits until the page says it is ready; page errors are collected in `pageErrors`.
+ */
+export async function openViewer(predictions: string, workDir: string, pageErrors: string[]): Promise<OpenViewer> {
+  const server = await startViewer({ dir: predictions, port: 0, outDir: join(workDir, 'dist') });
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-status="ready"]', { timeout: 60_000 });
+  return {
+    server,
+    browser,
+    page,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
 }

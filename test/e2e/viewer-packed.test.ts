@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/backend/select.ts';
-import { startViewer, type ViewerServer } from '../../src/cli/view.ts';
+import type { ViewerServer } from '../../src/cli/view.ts';
 import { applyPolicy } from '../../src/compress/policy.ts';
 import { resolvePolicy } from '../../src/compress/resolve.ts';
 import { centerAndScaleToUnitSphere } from '../../src/data/transforms/normalize.ts';
@@ -17,7 +17,7 @@ import { createModel } from '../../src/models/registry.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { formatBytes } from '../../viewer/src/dom.ts';
 import type {} from '../../viewer/src/packed-panels.ts'; // the type of window.__bitpoint
-import { chromiumPath, launchChromium } from './browser.ts';
+import { chromiumPath, openViewer, type OpenViewer } from './browser.ts';
 import { CLASSES, classificationPly, demoIndex, makeCone, makePlane, segmentationPly } from './prediction-fixtures.ts';
 
 /**
@@ -59,7 +59,7 @@ async function nodeLogits(bytes: Uint8Array, points: Float32Array, category?: nu
 describe.skipIf(!chromiumPath)('packed models in the viewer', () => {
   let dir: string;
   let server: ViewerServer;
-  let browser: Browser;
+  let viewer: OpenViewer | undefined;
   let page: Page;
   let segBytes: Uint8Array;
   let clsBytes: Uint8Array;
@@ -76,17 +76,12 @@ describe.skipIf(!chromiumPath)('packed models in the viewer', () => {
     writeFileSync(join(predictions, 'cone_0__fp32.ply'), classificationPly(cone, 0, [0.91, 0.04, 0.03, 0.02]));
     writeFileSync(join(predictions, 'index.json'), JSON.stringify(demoIndex([{ model: 'fp32', method: 'none', bits: 32, sparsity: 0, size_bytes: 3_473_408 }])));
     writeFileSync(join(predictions, 'plane-seg.bitpoint'), segBytes);
-    server = await startViewer({ dir: predictions, port: 0, outDir: join(dir, 'dist') });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(server.url);
-    await page.waitForSelector('body[data-status="ready"]', { timeout: 60_000 });
+    viewer = await openViewer(predictions, dir, pageErrors);
+    ({ server, page } = viewer);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await viewer?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

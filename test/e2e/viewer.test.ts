@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startViewer, type ViewerServer } from '../../src/cli/view.ts';
-import { chromiumPath, launchChromium } from './browser.ts';
+import type { ViewerServer } from '../../src/cli/view.ts';
+import { chromiumPath, openViewer, type OpenViewer } from './browser.ts';
 import { decodePng, type Image } from './png.ts';
 import { classificationPly, demoIndex, makeCone, makePlane, makeSphere, segmentationPly } from './prediction-fixtures.ts';
 
@@ -118,7 +118,7 @@ async function statText(page: Page, model: string, stat: string): Promise<string
 describe.skipIf(!chromiumPath)('viewer in Chromium', () => {
   let dir: string;
   let server: ViewerServer;
-  let browser: Browser;
+  let viewer: OpenViewer | undefined;
   let page: Page;
   const pageErrors: string[] = [];
 
@@ -135,17 +135,12 @@ describe.skipIf(!chromiumPath)('viewer in Chromium', () => {
       { model: 'binary', method: 'binary', bits: 1, sparsity: 0.5, size_bytes: 118_784 },
     ]);
     writeFileSync(join(predictions, 'index.json'), JSON.stringify(index));
-    server = await startViewer({ dir: predictions, port: 0, outDir: join(dir, 'dist') });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(server.url);
-    await page.waitForSelector('body[data-status="ready"]', { timeout: 60_000 });
+    viewer = await openViewer(predictions, dir, pageErrors);
+    ({ server, page } = viewer);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await viewer?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../../data/datasets/dataset.ts';
 import type { Model } from '../../models/model.ts';
-import { evaluateDataset } from '../../train/evaluate.ts';
+import { argmaxRows, evaluateDataset } from '../../train/evaluate.ts';
 import type { RunConfig } from '../../train/run-config.ts';
 import type { ModelCard } from '../../train/run-model.ts';
 import { exportModel } from '../export.ts';
@@ -23,16 +23,6 @@ export interface EngineComparison {
   prediction_agreement: number;
   /** max |engine − tfjs| / max |tfjs logit| over every sample. */
   max_logit_relative_difference: number;
-}
-
-function argmaxRows(values: Float32Array, width: number): Int32Array {
-  const out = new Int32Array(values.length / width);
-  for (let r = 0; r < out.length; r++) {
-    let best = 0;
-    for (let c = 1; c < width; c++) if (values[r * width + c]! > values[r * width + best]!) best = c;
-    out[r] = best;
-  }
-  return out;
 }
 
 export async function compareWithEngine(model: Model, card: ModelCard, dataset: Dataset, config: RunConfig, tfjsLogits: Map<string, Float32Array>): Promise<EngineComparison> {

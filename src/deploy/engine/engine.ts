@@ -14,7 +14,7 @@ import { entropyMaximizingOffset } from '../../nn/ops/entropy-maximizing-offset.
 import { readPackedModel, type PackedModel } from '../format.ts';
 import type { DenseOp, Op } from '../program.ts';
 import { JsKernels } from './js-kernels.ts';
-import { Activation, bitWords64, knnScratchBytes, type EngineKernels } from './kernels.ts';
+import { activate, Activation, knnScratchBytes, type EngineKernels } from './kernels.ts';
 import { isXnor, prepareWeights, TensorReader, type PreparedWeights } from './prepared-weights.ts';
 
 interface Buffer {
@@ -482,12 +482,6 @@ export class Engine {
   }
 }
 
-function activate(v: number, act: Activation, slope: number): number {
-  if (act === Activation.Relu) return v > 0 ? v : 0;
-  if (act === Activation.LeakyRelu) return v >= 0 ? v : Math.fround(v * slope);
-  return v;
-}
-
 function copyF32(arena: EngineKernels['arena'], values: Float32Array): Float32Array {
   const view = arena.f32(values.length);
   view.set(values);
@@ -557,4 +551,3 @@ function maxPool2x2(x: Float32Array, height: number, width: number, channels: nu
   }
 }
 
-export { bitWords64 };

@@ -2,7 +2,7 @@
  * The engine kernels in plain TypeScript: the reference the WebAssembly kernels are tested
  * against, and the fallback where WebAssembly is unavailable. Written for clarity, not speed.
  */
-import { Activation, bitWords64, type EngineArena, type EngineKernels } from './kernels.ts';
+import { activate, bitWords64, type Activation, type EngineArena, type EngineKernels } from './kernels.ts';
 
 /** An arena of ordinary typed arrays (no shared memory to manage). */
 export class HeapArena implements EngineArena {
@@ -23,12 +23,6 @@ export function popcount32(v: number): number {
   v = v - ((v >>> 1) & 0x55555555);
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
   return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
-}
-
-function activate(v: number, act: Activation, slope: number): number {
-  if (act === Activation.Relu) return v > 0 ? v : 0;
-  if (act === Activation.LeakyRelu) return v >= 0 ? v : v * slope;
-  return v;
 }
 
 /** Binary dot product of row r of x and row o of w (both `words32` u32 values per row). */

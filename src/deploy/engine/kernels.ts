@@ -38,6 +38,13 @@ export const enum Activation {
   LeakyRelu = 2,
 }
 
+/** A dense layer's activation on one value (the JS side of the epilogue). */
+export function activate(v: number, act: Activation, slope: number): number {
+  if (act === Activation.Relu) return v > 0 ? v : 0;
+  if (act === Activation.LeakyRelu) return v >= 0 ? v : v * slope;
+  return v;
+}
+
 /** Where every buffer of a run lives. Views stay valid until the next `reset`. */
 export interface EngineArena {
   /** Forget every allocation (views handed out before become invalid). */
