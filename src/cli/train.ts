@@ -12,7 +12,7 @@ export const trainCommand: Command = {
   summary: 'Train a model; writes runs/<name>/ (config, environment, metrics.jsonl, checkpoints, result.json).',
   usage:
     'bitpoint train [--config FILE] [--model M] [--dataset D] [--compress P] [--epochs N] [--batch-size N] [--points N] ' +
-    '[--optimizer adam|sgd] [--lr X] [--schedule cosine|step|constant] [--seed N] [--backend B] [--workers N] [--name NAME] [--out DIR] [--resume] [--json]',
+    '[--optimizer adam|sgd] [--lr X] [--schedule cosine|step|constant] [--seed N] [--backend B] [--workers N] [--init-from RUN[:best|last]] [--name NAME] [--out DIR] [--resume] [--json]',
   flags: {
     config: { type: 'string' },
     model: { type: 'string' },
@@ -26,6 +26,7 @@ export const trainCommand: Command = {
     schedule: { type: 'string' },
     seed: { type: 'string' },
     workers: { type: 'string' },
+    'init-from': { type: 'string' },
     name: { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'boolean' },
@@ -53,6 +54,7 @@ export const trainCommand: Command = {
     set('seed', numberFlag(ctx, 'seed', { integer: true, min: 0 }));
     set('backend', stringFlag(ctx, 'backend'));
     set('name', stringFlag(ctx, 'name'));
+    set('initFrom', stringFlag(ctx, 'init-from'));
     const workers = stringFlag(ctx, 'workers');
     if (workers !== undefined) set('workers', workers === 'auto' ? 'auto' : numberFlag(ctx, 'workers', { integer: true, min: 0 }));
     const optimizer = stringFlag(ctx, 'optimizer');

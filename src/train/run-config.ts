@@ -47,11 +47,23 @@ export interface RunConfig {
   workers: number | 'auto';
   /** Evaluate on the test split every this many epochs (and always after the last). */
   evalEvery: number;
+  /**
+   * Start from another run's weights instead of the initializer (fine-tuning a compressed model
+   * from a full-precision or pruned one). Parameters are matched by name; quantizer parameters the
+   * source lacks keep their initialization (and data-dependent ones initialize on the first batch).
+   */
+  initFrom: InitFromConfig | null;
+}
+
+export interface InitFromConfig {
+  /** The source run folder. */
+  run: string;
+  checkpoint: 'best' | 'last';
 }
 
 export const RUN_CONFIG_KEYS = [
   'name', 'model', 'modelOptions', 'dataset', 'points', 'sampling', 'normals', 'epochs', 'batchSize', 'optimizer', 'schedule',
-  'labelSmoothing', 'clip', 'augment', 'compress', 'seed', 'backend', 'workers', 'evalEvery',
+  'labelSmoothing', 'clip', 'augment', 'compress', 'seed', 'backend', 'workers', 'evalEvery', 'initFrom',
 ] as const;
 
 /** Validates a run config (from JSON or flags), fills defaults, and names the path of any bad key. */
@@ -95,7 +107,22 @@ export function parseRunConfig(raw: unknown, path = ''): RunConfig {
     backend: r.oneOf('backend', BACKEND_REQUESTS, { default: 'auto' }),
     workers: (workers as number | 'auto' | undefined) ?? 'auto',
     evalEvery: r.integer('evalEvery', { min: 1, default: 1 }),
+    initFrom: parseInitFrom(r.raw('initFrom'), join(path, 'initFrom')),
   };
+  r.done();
+  return config;
+}
+
+/** `"runs/fp"`, `"runs/fp:last"` or `{ "run": "runs/fp", "checkpoint": "best" }`; null for none. */
+export function parseInitFrom(raw: unknown, path: string): InitFromConfig | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw === 'string') {
+    const match = /^(.*?)(?::(best|last))?$/.exec(raw)!;
+    if (!match[1]) throw new ConfigError(path, 'must name a run folder');
+    return { run: match[1], checkpoint: (match[2] as 'best' | 'last' | undefined) ?? 'best' };
+  }
+  const r = new ConfigReader(raw, path);
+  const config: InitFromConfig = { run: r.string('run'), checkpoint: r.oneOf('checkpoint', ['best', 'last'] as const, { default: 'best' }) };
   r.done();
   return config;
 }

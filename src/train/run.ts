@@ -10,6 +10,7 @@ import { presetPolicy, summarizeModel, type ModelSummary } from '../compress/ind
 import { resolvePolicy } from '../compress/resolve.ts';
 import { BitpointError, TrainingError } from '../util/errors.ts';
 import { captureModelState, loadCheckpoint, restoreModelState, saveCheckpoint } from './checkpoint.ts';
+import { initializeFromRun } from './init-from.ts';
 import { evaluateDataset, primaryMetric, type Evaluation } from './evaluate.ts';
 import { createOptimizer } from './optimizers/index.ts';
 import { modelCardFor, writeModelCard } from './run-model.ts';
@@ -181,6 +182,14 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     log(`resuming ${options.outDir} at epoch ${startEpoch + 1}, batch ${skipBatches + 1} (step ${trainer.step})`);
   } else {
     await writeFile(metricsFile, '');
+    if (config.initFrom) {
+      const plain = buildCompressedModel({ ...spec, compress: 'fp', replica: 0 }).model;
+      const architecture = plain.namedParameters().map(([path]) => path);
+      plain.dispose();
+      const init = await initializeFromRun(model, config.initFrom, architecture);
+      const kept = init.missing.length ? `; ${init.missing.length} keep their initialization (${init.missing.slice(0, 3).join(', ')}${init.missing.length > 3 ? ', …' : ''})` : '';
+      log(`init: ${init.restored.length} tensors from ${init.checkpoint}${kept}`);
+    }
   }
 
   const workers = workerCount(config, backend);
