@@ -82,7 +82,7 @@ export async function runSweep(runs: readonly PlannedRun[], options: SweepOption
       try {
         continueRun = await prepareRunFolder(run, runDir, status, options.log);
         store.markRunning(run.configHash, runDir);
-        const outcome = await executeRun(run, runDir, continueRun, options);
+        const outcome = await executeRun(withSource(run, store), runDir, continueRun, options);
         store.recordCompleted(run.configHash, outcome);
         summary.completed++;
         progress.finished(run, (performance.now() - runStarted) / 1000, 'completed');
@@ -131,10 +131,20 @@ async function prepareRunFolder(run: PlannedRun, runDir: string, status: string 
 function folderHash(runDir: string, run: PlannedRun): string | null {
   try {
     const config = parseRunConfig(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')));
-    return configHash(config, run.method);
+    return configHash(config, run.method, run.source?.configHash);
   } catch {
     return null;
   }
+}
+
+/** A fine-tuning run starts from its source's last checkpoint, which must be recorded as completed. */
+function withSource(run: PlannedRun, store: ResultsStore): PlannedRun {
+  if (!run.source) return run;
+  const sourceDir = store.runDir(run.source.configHash);
+  if (store.status(run.source.configHash) !== 'completed' || !sourceDir) {
+    throw new SweepError(`starts from ${run.source.name} (method '${run.method.from}'), which has not completed in this store: run it first`);
+  }
+  return { ...run, config: { ...run.config, initFrom: { run: sourceDir, checkpoint: 'last' } } };
 }
 
 async function executeRun(run: PlannedRun, runDir: string, continueRun: boolean, options: SweepOptions): Promise<CompletedOutcome> {

@@ -286,6 +286,12 @@ export class ResultsStore {
     return row?.status ?? null;
   }
 
+  /** The folder a run was (last) carried out in, or null. */
+  runDir(configHash: string): string | null {
+    const row = this.db.prepare<[string], { run_dir: string | null }>(`SELECT run_dir FROM runs WHERE config_hash = ?`).get(configHash);
+    return row?.run_dir ?? null;
+  }
+
   markRunning(configHash: string, runDir: string): void {
     this.db
       .prepare(`UPDATE runs SET status = 'running', run_dir = ?, attempts = attempts + 1, error = NULL, started_at = ? WHERE config_hash = ?`)

@@ -11,6 +11,7 @@
  *                  { "label": "mnist-cnn", "model": "mnist-cnn", "dataset": "mnist", "config": { "epochs": 10 } } ],
  *     "methods": [ { "label": "fp", "compress": "fp", "bits": 32 },
  *                  { "label": "ternary", "compress": "ternary-twn", "bits": 2, "activationBits": 32 },
+ *                  { "label": "ternary-ft", "compress": "ternary-twn", "bits": 2, "from": "fp" },
  *                  { "label": "prune-90", "compress": "prune-90", "sparsity": 0.9, "tasks": ["pointnet-cls"] } ],
  *     "initializers": [ "he_normal", { "label": "laplace", "init": { "name": "laplace" } } ],
  *     "seeds": [1, 2, 3],
@@ -21,6 +22,10 @@
  * Resolution order of a run's config (later wins, objects merged key by key): `base`, the task's
  * `config`, `quick.base`, the task's `quick`, then the grid's own keys (model, dataset, compress,
  * seed, modelOptions.init, name). A cosine schedule without `epochs` follows the run's epochs.
+ *
+ * A method with `from` fine-tunes: each of its runs starts from the last checkpoint of the `from`
+ * method's run with the same task, initializer and seed (quantizing a trained full-precision or
+ * pruned network). The source method must be listed earlier, so its runs come first.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -63,6 +68,8 @@ export interface StudyMethod {
   procedure: Procedure;
   /** Task labels this method runs on (all when absent). */
   tasks: string[] | null;
+  /** Label of an earlier method whose trained runs this one starts from (null: from scratch). */
+  from: string | null;
 }
 
 export interface StudyInitializer {
@@ -105,11 +112,13 @@ export interface PlannedRun {
   initializer: StudyInitializer;
   seed: number;
   config: RunConfig;
+  /** The run this one starts from (its method's `from`), or null. */
+  source: { name: string; configHash: string } | null;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** Keys the grid sets itself; a base or task config may not set them. */
-const GRID_KEYS = ['model', 'dataset', 'compress', 'seed', 'name'];
+const GRID_KEYS = ['model', 'dataset', 'compress', 'seed', 'name', 'initFrom'];
 
 export function readStudyFile(file: string): Study {
   let text: string;
@@ -141,6 +150,7 @@ export function parseStudy(raw: unknown): Study {
   unique(methods.map((m) => m.label), 'methods');
   const taskLabels = tasks.map((t) => t.label);
   methods.forEach((m, i) => m.tasks?.forEach((t, j) => known(t, taskLabels, `methods.${i}.tasks.${j}`)));
+  methods.forEach((m, i) => checkSource(m, methods.slice(0, i), `methods.${i}.from`));
   const initializers = r.has('initializers') ? arrayOf(r.raw('initializers'), 'initializers', parseInitializerEntry, { nonEmpty: true }) : [{ label: 'default', init: null }];
   unique(initializers.map((i) => i.label), 'initializers');
   const seeds = seedList(r.raw('seeds') ?? [1], 'seeds');
@@ -178,10 +188,21 @@ function parseMethod(raw: unknown, path: string): StudyMethod {
     sparsity: r.number('sparsity', { min: 0, max: 0.9999, default: 0 }),
     procedure: r.oneOf('procedure', PROCEDURES, { default: 'train' }),
     tasks: r.has('tasks') ? stringList(r.raw('tasks'), `${path}.tasks`) : (r.raw('tasks'), null),
+    from: r.has('from') ? r.string('from') : (r.raw('from'), null),
   };
+  if (method.from !== null && method.procedure !== 'train') throw new ConfigError(`${path}.from`, `a ${method.procedure} method trains from scratch; 'from' needs procedure 'train'`);
   if (method.procedure !== 'train' && method.sparsity === 0) throw new ConfigError(`${path}.sparsity`, `a ${method.procedure} method needs a target sparsity > 0`);
   r.done();
   return method;
+}
+
+/** `from` names an earlier method that runs on every task this one does. */
+function checkSource(method: StudyMethod, earlier: StudyMethod[], path: string): void {
+  if (method.from === null) return;
+  const source = earlier.find((m) => m.label === method.from);
+  if (!source) throw new ConfigError(path, `'${method.from}' is not a method listed before '${method.label}' (the source's runs must come first)`);
+  const uncovered = source.tasks === null ? [] : (method.tasks ?? ['every task']).filter((t) => !source.tasks!.includes(t));
+  if (uncovered.length > 0) throw new ConfigError(path, `'${method.from}' does not run on ${uncovered.join(', ')}`);
 }
 
 function parseInitializerEntry(raw: unknown, path: string): StudyInitializer {
@@ -234,6 +255,22 @@ export function expandStudy(study: Study, options: ExpandOptions = {}): PlannedR
   const seeds = (quick && study.quick.seeds ? study.quick.seeds : study.seeds).filter((s) => !options.only?.seeds || options.only.seeds.includes(s));
   const sweep = sweepName(study, quick);
   const runs: PlannedRun[] = [];
+  // Every run by task, method, initializer and seed, including sources the filters left out.
+  const planned = new Map<string, PlannedRun>();
+  const plan = (task: StudyTask, method: StudyMethod, initializer: StudyInitializer, seed: number): PlannedRun => {
+    const key = JSON.stringify([task.label, method.label, initializer.label, seed]);
+    const known = planned.get(key);
+    if (known) return known;
+    const sourceMethod = method.from === null ? null : study.methods.find((m) => m.label === method.from)!;
+    const sourceRun = sourceMethod ? plan(task, sourceMethod, initializer, seed) : null;
+    const source = sourceRun ? { name: sourceRun.name, configHash: sourceRun.configHash } : null;
+    const name = runName(task, method, initializer, seed, study.initializers.length > 1);
+    const raw = resolveRaw(study, task, method, initializer, seed, name, quick, options.override ?? {});
+    const config = parseRunConfig(raw, `run ${name}`);
+    const run: PlannedRun = { configHash: configHash(config, method, source?.configHash), study: sweep, name, task, method, initializer, seed, config, source };
+    planned.set(key, run);
+    return run;
+  };
   for (const task of tasks) {
     const pair = options.only?.pairs?.find((p) => p.task === task.label);
     if (options.only?.pairs && !pair) continue;
@@ -241,13 +278,7 @@ export function expandStudy(study: Study, options: ExpandOptions = {}): PlannedR
       if (method.tasks && !method.tasks.includes(task.label)) continue;
       if (pair && !pair.methods.includes(method.label)) continue;
       for (const initializer of initializers) {
-        for (const seed of seeds) {
-          const name = runName(task, method, initializer, seed, study.initializers.length > 1);
-          const raw = resolveRaw(study, task, method, initializer, seed, name, quick, options.override ?? {});
-          const path = `run ${name}`;
-          const config = parseRunConfig(raw, path);
-          runs.push({ configHash: configHash(config, method), study: sweep, name, task, method, initializer, seed, config });
-        }
+        for (const seed of seeds) runs.push(plan(task, method, initializer, seed));
       }
     }
   }
@@ -292,12 +323,14 @@ function resolveRaw(
 
 /**
  * The stable identity of a run: sha256 of the resolved config in canonical JSON (keys sorted),
- * without its name (a label) but with how the method is carried out.
+ * without its name (a label) but with how the method is carried out and, for a fine-tuning run,
+ * the identity of the run it starts from (instead of that run's folder, which `initFrom` names).
  */
-export function configHash(config: RunConfig, method: Pick<StudyMethod, 'procedure' | 'sparsity'>): string {
-  const { name: _name, ...rest } = config;
+export function configHash(config: RunConfig, method: Pick<StudyMethod, 'procedure' | 'sparsity'>, sourceHash?: string): string {
+  const { name: _name, initFrom: _initFrom, ...rest } = config;
   const identity: JsonObject = { config: rest };
   if (method.procedure !== 'train') identity['procedure'] = { name: method.procedure, sparsity: method.sparsity };
+  if (sourceHash) identity['from'] = sourceHash;
   return createHash('sha256').update(canonicalJson(identity)).digest('hex');
 }
 

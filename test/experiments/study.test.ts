@@ -84,6 +84,42 @@ describe('study schema', () => {
     // two methods that resolve to the same config would share one result row
     expect(errorOf(() => expandStudy(parseStudy({ ...minimal, methods: [{ label: 'a', compress: 'fp' }, { label: 'b', compress: 'fp' }], quick: {} }))).message).toMatch(/same config/);
   });
+
+  describe("a method with 'from' fine-tunes the earlier method's runs", () => {
+    const withFrom = {
+      ...minimal,
+      methods: [...minimal.methods, { label: 'binary-ft', compress: 'bipointnet', bits: 1, activationBits: 1, from: 'fp' }],
+      quick: { base: { epochs: 1 }, methods: ['binary-ft'], initializers: ['he_normal'], seeds: [7] },
+    };
+
+    it('points each run at the source run of the same task, initializer and seed', () => {
+      const runs = expandStudy(parseStudy(withFrom));
+      const ft = runs.find((r) => r.name === 'seg__binary-ft__lap__s2')!;
+      const source = runs.find((r) => r.name === 'seg__fp__lap__s2')!;
+      expect(ft.source).toEqual({ name: source.name, configHash: source.configHash });
+      expect(runs.find((r) => r.name === 'seg__binary__lap__s2')!.source).toBeNull();
+      // Same config as the from-scratch binary method except where it starts: a different run.
+      const scratch = runs.find((r) => r.name === 'seg__binary__lap__s2')!;
+      expect({ ...ft.config, name: '' }).toEqual({ ...scratch.config, name: '' });
+      expect(ft.configHash).not.toBe(scratch.configHash);
+      expect(configHash(ft.config, ft.method, ft.source!.configHash)).toBe(ft.configHash);
+    });
+
+    it('a filter that leaves the source out still names it (the runner then needs it recorded)', () => {
+      const runs = expandStudy(parseStudy(withFrom), { quick: true });
+      expect(runs.map((r) => r.name)).toEqual(['cls__binary-ft__he_normal__s7', 'seg__binary-ft__he_normal__s7']);
+      expect(runs[0]!.source!.name).toBe('cls__fp__he_normal__s7');
+    });
+
+    it('names the key path of a bad source', () => {
+      const methods = (...extra: object[]) => ({ ...withFrom, methods: [...minimal.methods, ...extra], quick: {} });
+      expect(errorOf(() => parseStudy(methods({ label: 'x', compress: 'int4', from: 'nope' }))).path).toBe('methods.3.from');
+      expect(errorOf(() => parseStudy({ ...withFrom, methods: [{ label: 'x', compress: 'int4', from: 'fp' }, ...minimal.methods], quick: {} })).message).toMatch(/listed before/);
+      expect(errorOf(() => parseStudy(methods({ label: 'x', compress: 'int4', from: 'prune-90' }))).message).toMatch(/'prune-90' does not run on every task/);
+      expect(errorOf(() => parseStudy(methods({ label: 'x', compress: 'fp', procedure: 'lottery-rewind', sparsity: 0.5, from: 'fp' }))).path).toBe('methods.3.from');
+      expect(errorOf(() => parseStudy({ ...minimal, base: { initFrom: 'runs/fp' } })).path).toBe('base.initFrom');
+    });
+  });
 });
 
 describe('the studies in experiments/', () => {
