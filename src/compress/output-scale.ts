@@ -12,6 +12,13 @@
  * zero-initialized transform layer), α = 0, so the layer starts exactly where the float one does
  * (α is learned, so it moves away from 0 with the first updates).
  *
+ * When a BatchNorm normalizes the layer's output, α is initialized but not learned: BatchNorm
+ * cancels it (BN(α·y) = sign(α)·BN(y) up to ε), so its gradient is numerical noise, which Adam
+ * normalizes into steps of about the learning rate. α then random-walks, and when it crosses
+ * zero every output of the layer flips sign at once: we saw training collapse to below chance
+ * (binarized PointNet, head layers' α ended at −0.016 and −0.006). Freezing α removes that
+ * failure without changing what the network computes.
+ *
  *   layer.setOutputScale(new LayerScaleRecovery());
  *   // or through a policy rule: { "match": "*", "outputScale": "lsr" }
  */
@@ -25,10 +32,15 @@ export class LayerScaleRecovery extends OutputScale {
   /** 1 once α was initialized from data (state, so checkpoints remember it). */
   private readonly initializedFlag: Parameter;
 
-  constructor() {
+  /** `learned`: false keeps α at its data-dependent initial value (see the module comment). */
+  constructor(options: { learned?: boolean } = {}) {
     super();
-    this.scale = this.addParameter('scale', new Parameter('scale', tf.scalar(1)));
+    this.scale = this.addParameter('scale', new Parameter('scale', tf.scalar(1), options.learned ?? true));
     this.initializedFlag = this.addParameter('initialized', new Parameter('initialized', tf.scalar(0), false));
+  }
+
+  override storedScalars(): number {
+    return 1;
   }
 
   get initialized(): boolean {
@@ -54,6 +66,6 @@ export class LayerScaleRecovery extends OutputScale {
 export type OutputScaleName = 'none' | 'lsr';
 export const OUTPUT_SCALE_NAMES: readonly OutputScaleName[] = ['none', 'lsr'];
 
-export function createOutputScale(name: OutputScaleName): OutputScale {
-  return name === 'lsr' ? new LayerScaleRecovery() : new IdentityOutputScale();
+export function createOutputScale(name: OutputScaleName, options: { learned?: boolean } = {}): OutputScale {
+  return name === 'lsr' ? new LayerScaleRecovery(options) : new IdentityOutputScale();
 }

@@ -296,7 +296,7 @@ export function applyPolicy(model: CompressibleModel, policy: CompressionPolicy 
     const channels = layer.weight.shape[layer.weight.shape.length - 1]!;
     layer.setWeightQuantizer(buildQuantizer(weights, 'weights', { channels }));
     layer.setInputQuantizer(buildQuantizer(activations, 'activations'));
-    layer.setOutputScale(createOutputScale(outputScale));
+    layer.setOutputScale(createOutputScale(outputScale, { learned: !layer.outputNormalized }));
     const spec = prune as ResolvedPrune | null;
     if (spec && spec.sparsity > 0) {
       const group = groups.get(pruneRule) ?? { layers: [], method: spec.method, scope: spec.scope, sparsity: spec.sparsity, timing: spec.schedule };

@@ -171,7 +171,7 @@ export function summarizeModel(model: SummarizableModel, options: SummaryOptions
     const pruned = layer.mask !== null || (target !== null && target > 0);
     const sparsity = Math.max(measured, target ?? 0);
     const packed = packedWeightBits(count, weightBits, sparsity, pruned);
-    const outputScaleParams = layer.outputScale.trainableParameters().reduce((sum, p) => sum + p.size, 0);
+    const outputScaleParams = layer.outputScale.storedScalars();
     const scaleParams = storedScalars(layer.weightQuantizer, shape) + storedScalars(layer.inputQuantizer, shape) + outputScaleParams;
     const macCount = layer.lastInputShape ? layer.macs(layer.lastInputShape) : 0;
     layers.push({

@@ -261,9 +261,9 @@ function readValues(compute: () => tf.Tensor): Float32Array {
 }
 
 function outputScaleValue(name: string, layer: QuantizedLayer): number {
-  const parameters = layer.outputScale.trainableParameters();
-  if (parameters.length !== 1 || parameters[0]!.size !== 1) throw new ExportError(`${name}: output scale '${layer.outputScale.kind}' is not a single learned scale`);
-  return parameters[0]!.variable.dataSync()[0]!;
+  const scale = layer.outputScale.namedParameters().find(([path]) => path === 'scale')?.[1];
+  if (!scale || scale.size !== 1) throw new ExportError(`${name}: output scale '${layer.outputScale.kind}' is not a single scale`);
+  return scale.variable.dataSync()[0]!;
 }
 
 /**

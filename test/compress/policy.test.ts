@@ -207,6 +207,31 @@ describe('compression policies', () => {
     expect(values(flatLsr.scale.variable)).toEqual([1]);
   });
 
+  it('LSR is learned where the output goes on unnormalized (T-Net transform) and frozen where BatchNorm follows', () => {
+    const model = createModel('pointnet', { rng: new Rng(2), numClasses: 4 });
+    applyPolicy(model, resolvePolicy('bipointnet'));
+    const scales = new Map(
+      model
+        .namedModules()
+        .filter(([, m]) => m instanceof LayerScaleRecovery)
+        .map(([path, m]) => [path, (m as LayerScaleRecovery).scale.trainable]),
+    );
+    expect(scales.get('encoder2.2.linear.outputScale')).toBe(false);
+    expect(scales.get('head.fc1.linear.outputScale')).toBe(false);
+    expect(scales.get('inputTnet.transform.outputScale')).toBe(true);
+    expect([...scales.values()].filter(Boolean)).toHaveLength(2); // the two T-Nets' transform layers
+    // BatchNorm cancels α: the block's training output is the same for any positive α
+    const block = new LinearBnAct(8, 6, { rng: new Rng(3), activation: 'none' });
+    block.linear.setWeightQuantizer(new SteSign());
+    block.linear.setOutputScale(new LayerScaleRecovery({ learned: false }));
+    const x = tf.randomNormal([32, 8], 0, 1, 'float32', 5);
+    block.train();
+    const first = values(block.forward(x));
+    (block.linear.outputScale as LayerScaleRecovery).scale.assign(tf.scalar(37));
+    const second = values(block.forward(x));
+    second.forEach((v, i) => expect(v).toBeCloseTo(first[i]!, 3));
+  });
+
   it('flip ratio: fraction of binary codes that changed since the last call', () => {
     const model = vanilla();
     applyPolicy(model, resolvePolicy('binary'));

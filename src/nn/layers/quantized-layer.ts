@@ -21,6 +21,10 @@ export abstract class OutputScale extends Module {
   /** Short name, e.g. 'identity', 'lsr'. */
   abstract readonly kind: string;
   abstract apply(output: tf.Tensor, context: OutputScaleContext): tf.Tensor;
+  /** Float32 values stored for this scale (the summary's accounting). */
+  storedScalars(): number {
+    return 0;
+  }
   describe(): Record<string, unknown> {
     return { kind: this.kind };
   }
@@ -45,6 +49,11 @@ export abstract class QuantizedLayer extends Module {
   private maskParameter: Parameter | null = null;
   /** Shape of the last input seen by `quantizeInput` (the summary counts MACs from it). */
   lastInputShape: number[] | null = null;
+  /**
+   * True when a BatchNorm normalizes this layer's output (the block that owns both sets it). The
+   * output's scale then cancels, which output scales such as LSR take into account.
+   */
+  outputNormalized = false;
 
   constructor(weight: tf.Tensor, bias: tf.Tensor | null) {
     super();
