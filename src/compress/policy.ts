@@ -42,6 +42,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GlobalMaxPool } from '../nn/layers/global-max-pool.ts';
+import type { BatchNorm } from '../nn/layers/batch-norm.ts';
 import type { QuantizedLayer } from '../nn/layers/quantized-layer.ts';
 import type { Module } from '../nn/module.ts';
 import { ConfigReader } from '../util/config-reader.ts';
@@ -68,6 +69,15 @@ export interface PolicyRule {
   activations?: QuantizerSpec;
   prune?: PruneSpec | null;
   outputScale?: OutputScaleName;
+  /**
+   * Initialize the shifts (β) of the BatchNorm after the layer uniformly in ±spread (in units of
+   * the normalized output), so that the signs the next layer takes cut each channel at a
+   * different level: dithered one-bit quantization. Without it every BN'd channel is cut at its
+   * mean; after PointNet's first layer (xyz → 64, no bias) that makes every cut a plane through
+   * the cloud's centre, and the binary code keeps only the direction of each point, not its
+   * distance (sphere, box and blob look alike). 0 (the default) leaves β at zero.
+   */
+  thresholdSpread?: number;
 }
 
 export interface ModelSwitches {
@@ -91,6 +101,7 @@ export interface ResolvedRule {
   activations?: QuantizerConfig;
   prune?: ResolvedPrune | null;
   outputScale?: OutputScaleName;
+  thresholdSpread?: number;
 }
 
 export interface ResolvedPrune {
@@ -107,7 +118,7 @@ export interface ResolvedPolicy {
   model: Required<ModelSwitches>;
 }
 
-const RULE_KEYS = ['weights', 'activations', 'prune', 'outputScale'] as const;
+const RULE_KEYS = ['weights', 'activations', 'prune', 'outputScale', 'thresholdSpread'] as const;
 
 /** Validates a policy object; errors are ConfigErrors naming the key path under `path`. */
 export function parsePolicy(raw: unknown, path = 'compress'): ResolvedPolicy {
@@ -154,6 +165,7 @@ function parseRule(raw: unknown, path: string): ResolvedRule {
   if (reader.raw('prune') === null) rule.prune = null;
   else if (reader.has('prune')) rule.prune = parsePrune(reader.raw('prune'), `${path}.prune`);
   if (reader.has('outputScale')) rule.outputScale = reader.oneOf('outputScale', OUTPUT_SCALE_NAMES);
+  if (reader.has('thresholdSpread')) rule.thresholdSpread = reader.number('thresholdSpread', { min: 0 });
   reader.done();
   if (!RULE_KEYS.some((key) => key in rule)) {
     throw new ConfigError(path, `rule sets nothing: give at least one of ${RULE_KEYS.join(', ')}`);
@@ -279,6 +291,7 @@ export function applyPolicy(model: CompressibleModel, policy: CompressionPolicy 
     let weights: QuantizerConfig = { name: 'fp' };
     let activations: QuantizerConfig = { name: 'fp' };
     let outputScale: OutputScaleName = 'none';
+    let thresholdSpread = 0;
     let prune: ResolvedPrune | null = null;
     let pruneRule = -1;
     const matched: number[] = [];
@@ -288,6 +301,7 @@ export function applyPolicy(model: CompressibleModel, policy: CompressionPolicy 
       if (rule.weights) weights = rule.weights;
       if (rule.activations) activations = rule.activations;
       if (rule.outputScale) outputScale = rule.outputScale;
+      if (rule.thresholdSpread !== undefined) thresholdSpread = rule.thresholdSpread;
       if (rule.prune !== undefined) {
         prune = rule.prune;
         pruneRule = i;
@@ -296,7 +310,12 @@ export function applyPolicy(model: CompressibleModel, policy: CompressionPolicy 
     const channels = layer.weight.shape[layer.weight.shape.length - 1]!;
     layer.setWeightQuantizer(buildQuantizer(weights, 'weights', { channels }));
     layer.setInputQuantizer(buildQuantizer(activations, 'activations'));
-    layer.setOutputScale(createOutputScale(outputScale, { learned: !layer.outputNormalized }));
+    layer.setOutputScale(createOutputScale(outputScale, { learned: layer.outputNorm === null }));
+    if (thresholdSpread > 0) {
+      if (!layer.outputNorm) warnings.push(`${name}: thresholdSpread needs a BatchNorm after the layer; it has none`);
+      else if (!options.rng) throw new ConfigError('compress', 'thresholdSpread needs an rng: pass { rng } to applyPolicy');
+      else spreadShifts(layer.outputNorm, thresholdSpread, options.rng.fork(`thresholds:${name}`));
+    }
     const spec = prune as ResolvedPrune | null;
     if (spec && spec.sparsity > 0) {
       const group = groups.get(pruneRule) ?? { layers: [], method: spec.method, scope: spec.scope, sparsity: spec.sparsity, timing: spec.schedule };
@@ -354,6 +373,12 @@ export function applyPolicy(model: CompressibleModel, policy: CompressionPolicy 
   if (resolved.model.entropyMaximizingPool && pools.length === 0) warnings.push('entropyMaximizingPool: the model has no GlobalMaxPool');
 
   return { policy: resolved.name, layers: assignments, model: { entropyMaximizingPool: pools, hiddenActivationRemoved: removed }, warnings, pruningSchedule };
+}
+
+/** β ← uniform in ±spread, one value per channel. */
+function spreadShifts(bn: BatchNorm, spread: number, rng: Rng): void {
+  const shifts = Float32Array.from({ length: bn.beta.size }, () => (2 * rng.uniform() - 1) * spread);
+  tf.tidy(() => bn.beta.assign(tf.tensor(shifts, bn.beta.shape)));
 }
 
 /**

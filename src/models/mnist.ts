@@ -84,7 +84,7 @@ export class ConvBnReluPool extends Module {
     super();
     this.conv = this.addModule('conv', new Conv2d(inChannels, outChannels, { ...options, kernelSize, bias: false }));
     this.bn = this.addModule('bn', new BatchNorm(outChannels));
-    this.conv.outputNormalized = true;
+    this.conv.outputNorm = this.bn;
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {

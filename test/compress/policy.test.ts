@@ -232,6 +232,26 @@ describe('compression policies', () => {
     second.forEach((v, i) => expect(v).toBeCloseTo(first[i]!, 3));
   });
 
+  it('thresholdSpread: the BatchNorm after the layer starts with shifts uniform in ±spread, seeded', () => {
+    const policy = { extends: 'bipointnet', layers: [{ match: ['first', 'last'], thresholdSpread: 2.5 }] };
+    const shiftsOf = (seed: number) => {
+      const model = vanilla();
+      const report = applyPolicy(model, policy, { rng: new Rng(seed) });
+      const block = (model as PointNet).encoder1.layers[0]!;
+      return { shifts: values(block.bn!.beta.variable), report, other: values((model as PointNet).encoder1.layers[1]!.bn!.beta.variable) };
+    };
+    const { shifts, report, other } = shiftsOf(4);
+    expect(shifts.every((v) => Math.abs(v) <= 2.5)).toBe(true);
+    expect(Math.max(...shifts.map(Math.abs))).toBeGreaterThan(1.5);
+    expect(new Set(shifts).size).toBe(shifts.length);
+    expect(other.every((v) => v === 0)).toBe(true); // only the matched layer's BatchNorm
+    expect(shiftsOf(4).shifts).toEqual(shifts);
+    expect(shiftsOf(5).shifts).not.toEqual(shifts);
+    // the class layer has no BatchNorm after it: a warning, not a silent no-op
+    expect(report.warnings.join('\n')).toMatch(/head\.classifier: thresholdSpread needs a BatchNorm after the layer/);
+    expect(configError(() => parsePolicy({ layers: [{ match: '*', thresholdSpread: -1 }] })).path).toBe('compress.layers.0.thresholdSpread');
+  });
+
   it('flip ratio: fraction of binary codes that changed since the last call', () => {
     const model = vanilla();
     applyPolicy(model, resolvePolicy('binary'));

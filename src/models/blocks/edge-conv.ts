@@ -67,7 +67,7 @@ export class EdgeLayer extends Module {
     // BatchNorm follows, so a bias would be cancelled by its mean subtraction.
     this.linear = this.addModule('linear', new EdgeLinear(pointChannels, outFeatures, { rng: options.rng, init: options.init, bias: false }));
     this.bn = this.addModule('bn', new BatchNorm(outFeatures));
-    this.linear.outputNormalized = true;
+    this.linear.outputNorm = this.bn;
   }
 
   /** BN(edge linear), before the activation: [B, N, k, out]. */

@@ -38,7 +38,7 @@ export class GlobalConcatLayer extends Module {
     super();
     this.linear = this.addModule('linear', new GlobalConcatLinear(pointChannels, globalChannels, outChannels, { ...options, bias: false }));
     this.bn = this.addModule('bn', new BatchNorm(outChannels));
-    this.linear.outputNormalized = true;
+    this.linear.outputNorm = this.bn;
   }
 
   forward(perPoint: tf.Tensor3D, perCloud: tf.Tensor2D): tf.Tensor3D {

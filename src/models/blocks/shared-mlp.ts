@@ -30,7 +30,7 @@ export class LinearBnAct extends Module {
     // With BatchNorm right after, a bias would be cancelled by the mean subtraction.
     this.linear = this.addModule('linear', new Linear(inFeatures, outFeatures, { rng: options.rng, init: options.init, bias: !batchNorm }));
     this.bn = batchNorm ? this.addModule('bn', new BatchNorm(outFeatures)) : null;
-    this.linear.outputNormalized = batchNorm;
+    this.linear.outputNorm = this.bn;
     this.activation = options.activation ?? 'relu';
   }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { BatchNorm } from './batch-norm.ts';
 import { Module } from '../module.ts';
 import { Parameter } from '../parameter.ts';
 import { IdentityQuantizer, type Quantizer } from '../quantizer.ts';
@@ -50,10 +51,11 @@ export abstract class QuantizedLayer extends Module {
   /** Shape of the last input seen by `quantizeInput` (the summary counts MACs from it). */
   lastInputShape: number[] | null = null;
   /**
-   * True when a BatchNorm normalizes this layer's output (the block that owns both sets it). The
-   * output's scale then cancels, which output scales such as LSR take into account.
+   * The BatchNorm that normalizes this layer's output, if any (the block that owns both sets it).
+   * The output's scale then cancels (LSR takes that into account), and a policy may initialize
+   * its shifts (`thresholdSpread`).
    */
-  outputNormalized = false;
+  outputNorm: BatchNorm | null = null;
 
   constructor(weight: tf.Tensor, bias: tf.Tensor | null) {
     super();
