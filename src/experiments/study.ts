@@ -325,10 +325,13 @@ function resolveRaw(
  * The stable identity of a run: sha256 of the resolved config in canonical JSON (keys sorted),
  * without its name (a label) but with how the method is carried out and, for a fine-tuning run,
  * the identity of the run it starts from (instead of that run's folder, which `initFrom` names).
+ * The compression policy enters as what it resolves to (its rules and model switches), not as
+ * a preset name or file path, so editing a preset or a policy file makes a new run.
  */
 export function configHash(config: RunConfig, method: Pick<StudyMethod, 'procedure' | 'sparsity'>, sourceHash?: string): string {
   const { name: _name, initFrom: _initFrom, ...rest } = config;
-  const identity: JsonObject = { config: rest };
+  const { layers, model } = resolvePolicy(rest.compress);
+  const identity: JsonObject = { config: { ...rest, compress: { layers, model } } };
   if (method.procedure !== 'train') identity['procedure'] = { name: method.procedure, sparsity: method.sparsity };
   if (sourceHash) identity['from'] = sourceHash;
   return createHash('sha256').update(canonicalJson(identity)).digest('hex');

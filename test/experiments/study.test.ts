@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { presetPolicy } from '../../src/compress/presets.ts';
 import { configHash, expandStudy, parseStudy, readStudyFile, type PlannedRun } from '../../src/experiments/study.ts';
 import { ConfigError } from '../../src/util/errors.ts';
 
@@ -68,6 +69,12 @@ describe('study schema', () => {
     expect(configHash({ ...a!.config, name: 'renamed' }, method)).toBe(a!.configHash);
     expect(configHash({ ...a!.config, epochs: 4 }, method)).not.toBe(a!.configHash);
     expect(configHash(a!.config, { ...method, procedure: 'lottery-rewind', sparsity: 0.9 })).not.toBe(a!.configHash);
+    // the policy counts by what it resolves to: a preset equals its JSON, an edited policy differs
+    const binary = expandStudy(parseStudy(minimal)).find((r) => r.name === 'cls__binary__he_normal__s1')!;
+    const spelledOut = presetPolicy('bipointnet')!;
+    expect(configHash({ ...binary.config, compress: spelledOut }, binary.method)).toBe(binary.configHash);
+    const edited = { ...spelledOut, layers: [...spelledOut.layers!, { match: 'first', thresholdSpread: 1 }] };
+    expect(configHash({ ...binary.config, compress: edited }, binary.method)).not.toBe(binary.configHash);
     // key order in the study file does not matter
     const reordered = { ...minimal, base: { schedule: minimal.base.schedule, batchSize: 2, epochs: 3, points: 64 } };
     expect(expandStudy(parseStudy(reordered))[0]!.configHash).toBe(a!.configHash);
