@@ -20,7 +20,7 @@
  *   }
  *
  * Resolution order of a run's config (later wins, objects merged key by key): `base`, the task's
- * `config`, `quick.base`, the task's `quick`, then the grid's own keys (model, dataset, compress,
+ * `config`, the method's `config`, `quick.base`, the task's `quick`, then the grid's own keys (model, dataset, compress,
  * seed, modelOptions.init, name). A cosine schedule without `epochs` follows the run's epochs.
  *
  * A method with `from` fine-tunes: each of its runs starts from the last checkpoint of the `from`
@@ -70,6 +70,8 @@ export interface StudyMethod {
   tasks: string[] | null;
   /** Label of an earlier method whose trained runs this one starts from (null: from scratch). */
   from: string | null;
+  /** Run-config keys for this method only (e.g. fewer epochs when fine-tuning). */
+  config: JsonObject;
 }
 
 export interface StudyInitializer {
@@ -189,6 +191,7 @@ function parseMethod(raw: unknown, path: string): StudyMethod {
     procedure: r.oneOf('procedure', PROCEDURES, { default: 'train' }),
     tasks: r.has('tasks') ? stringList(r.raw('tasks'), `${path}.tasks`) : (r.raw('tasks'), null),
     from: r.has('from') ? r.string('from') : (r.raw('from'), null),
+    config: runConfigFragment(r.raw('config') ?? {}, `${path}.config`),
   };
   if (method.from !== null && method.procedure !== 'train') throw new ConfigError(`${path}.from`, `a ${method.procedure} method trains from scratch; 'from' needs procedure 'train'`);
   if (method.procedure !== 'train' && method.sparsity === 0) throw new ConfigError(`${path}.sparsity`, `a ${method.procedure} method needs a target sparsity > 0`);
@@ -309,7 +312,7 @@ function resolveRaw(
   quick: boolean,
   override: JsonObject,
 ): JsonObject {
-  let raw: JsonObject = deepMerge(study.base, task.config);
+  let raw: JsonObject = deepMerge(deepMerge(study.base, task.config), method.config);
   if (quick) raw = deepMerge(deepMerge(raw, study.quick.base), task.quick);
   raw = deepMerge(raw, override);
   raw = { ...raw, name, model: task.model, dataset: task.dataset, compress: method.compress, seed };

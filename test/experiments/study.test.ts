@@ -112,6 +112,16 @@ describe('study schema', () => {
       expect(configHash(ft.config, ft.method, ft.source!.configHash)).toBe(ft.configHash);
     });
 
+    it("a method's config applies to its runs only (fine-tuning for fewer epochs)", () => {
+      const shorter = { ...withFrom, methods: [...minimal.methods, { label: 'binary-ft', compress: 'bipointnet', from: 'fp', config: { epochs: 2 } }] };
+      const runs = expandStudy(parseStudy(shorter));
+      const ft = runs.find((r) => r.name === 'cls__binary-ft__lap__s1')!;
+      expect(ft.config.epochs).toBe(2);
+      expect(ft.config.schedule).toMatchObject({ name: 'cosine', epochs: 2 });
+      expect(runs.find((r) => r.name === 'cls__fp__lap__s1')!.config.epochs).toBe(3);
+      expect(errorOf(() => parseStudy({ ...shorter, methods: [{ label: 'x', compress: 'fp', config: { compress: 'int4' } }] })).path).toBe('methods.0.config.compress');
+    });
+
     it('a filter that leaves the source out still names it (the runner then needs it recorded)', () => {
       const runs = expandStudy(parseStudy(withFrom), { quick: true });
       expect(runs.map((r) => r.name)).toEqual(['cls__binary-ft__he_normal__s7', 'seg__binary-ft__he_normal__s7']);
