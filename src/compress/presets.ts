@@ -7,6 +7,11 @@
  *   binary              ste_sign weights (±1) and ste_sign activations; hidden ReLUs removed
  *   bipointnet          binary + LSR on every binarized layer + EMA max pooling, weights centred
  *                       before the sign (sign(w − mean w), as BiPointNet's reference code does)
+ *   bipointnet-dither   bipointnet + dithered thresholds after the first layer (thresholdSpread 1.5:
+ *                       the first BatchNorm's shifts start uniform in ±1.5). Without them the signs
+ *                       of the first layer's outputs are planes through each cloud's centre and keep
+ *                       only point directions; on synth-cls this lifted binarized vanilla PointNet
+ *                       from 0.35 to 0.54 test accuracy after 7 epochs (256 points, seed 1).
  *   xnor                ste_sign weights × mean|W| per output channel, ste_sign activations
  *   binary-ema, xnor-ema  the two baselines with EMA max pooling (no LSR)
  *
@@ -45,6 +50,13 @@ const PRESETS: Record<string, () => CompressionPolicy> = {
       layers: [{ match: '*', outputScale: 'lsr' }],
       model: { entropyMaximizingPool: true },
     }),
+  'bipointnet-dither': () => {
+    const policy = PRESETS['bipointnet']!();
+    policy.name = 'bipointnet-dither';
+    policy.description = 'BiPointNet with dithered sign thresholds after the first layer (its BatchNorm shifts start uniform in ±1.5)';
+    policy.layers!.push({ match: 'first', thresholdSpread: 1.5 });
+    return policy;
+  },
   xnor: () =>
     binaryPolicy('xnor', 'XNOR-Net: binary weights scaled by mean|W| per output channel, binary activations', { name: 'ste_sign', scaling: 'channel' }),
   'binary-ema': () =>
