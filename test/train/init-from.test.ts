@@ -49,6 +49,25 @@ describe('initFrom', () => {
     expect(scale).toBeGreaterThan(0);
   });
 
+  it('pruning then quantizing: with a prune rule the source masks load and pruned weights stay zero', async () => {
+    const pruned = join(work, 'pruned');
+    const prune = { method: 'magnitude', sparsity: 0.75, schedule: 'one-shot' };
+    await runTraining(parseRunConfig({ ...base, name: 'pruned', compress: { layers: [{ match: '*', prune }, { match: 'first', prune: null }] } }), { outDir: pruned, log: () => {} });
+    const ternary = join(work, 'ternary');
+    const policy = { extends: 'ternary-twn', layers: [{ match: '*', prune }, { match: 'first', prune: null }] };
+    await runTraining(parseRunConfig({ ...base, name: 'ternary', compress: policy, initFrom: `${pruned}:last` }), { outDir: ternary, log: () => {} });
+    const source = (await loadCheckpoint(join(pruned, 'checkpoints', 'last.safetensors'))).tensors;
+    const after = (await loadCheckpoint(join(ternary, 'checkpoints', 'last.safetensors'))).tensors;
+    const mask = after.get('encoder2.2.linear.mask')!.data;
+    expect(Array.from(mask)).toEqual(Array.from(source.get('encoder2.2.linear.mask')!.data));
+    const weight = after.get('encoder2.2.linear.weight')!.data;
+    const zeros = Array.from(mask).filter((m) => m === 0).length;
+    expect(zeros / mask.length).toBeCloseTo(0.75, 2);
+    mask.forEach((m, i) => {
+      if (m === 0) expect(Math.abs(weight[i]!)).toBe(0);
+    });
+  });
+
   it('a missing source or a different model is an error naming the checkpoint', async () => {
     const missing = parseRunConfig({ ...base, name: 'x', initFrom: join(work, 'nowhere') });
     await expect(runTraining(missing, { outDir: join(work, 'x'), log: () => {} })).rejects.toThrow(FormatError);
