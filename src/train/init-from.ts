@@ -3,11 +3,15 @@
  * trained full-precision one, as LSQ does, or quantizing a pruned model). Parameters are matched
  * by path. Every parameter of the architecture (weights, biases, BatchNorm) must come from the
  * source with the same shape; parameters the compression policy adds (quantizer steps and scales,
- * LSR, masks) are loaded when the source has them and otherwise keep their initialization.
+ * LSR, masks) are loaded when the source has them and otherwise keep their initialization, except
+ * that weight quantizers with data-dependent state (LSQ's step, TTQ's scales), which the policy
+ * initialized from the random weights, initialize again from the loaded ones.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Module } from '../nn/module.ts';
+import * as tf from '@tensorflow/tfjs-core';
+import { CompressQuantizer } from '../compress/quantizers/base.ts';
+import type { Model } from '../models/model.ts';
 import { FormatError } from '../util/errors.ts';
 import { loadCheckpoint, restoreModelState, type RestoreReport } from './checkpoint.ts';
 import type { InitFromConfig } from './run-config.ts';
@@ -26,7 +30,7 @@ export function initCheckpointPath(init: InitFromConfig): string {
 }
 
 /** `architecture`: the parameter paths of the model without compression, all required. */
-export async function initializeFromRun(model: Module, init: InitFromConfig, architecture: readonly string[]): Promise<InitFromReport> {
+export async function initializeFromRun(model: Model, init: InitFromConfig, architecture: readonly string[]): Promise<InitFromReport> {
   const checkpoint = initCheckpointPath(init);
   const tensors = (await loadCheckpoint(checkpoint)).tensors;
   const absent = architecture.filter((path) => !tensors.has(path));
@@ -34,5 +38,13 @@ export async function initializeFromRun(model: Module, init: InitFromConfig, arc
     const shown = absent.slice(0, 4).join(', ') + (absent.length > 4 ? ` and ${absent.length - 4} more` : '');
     throw new FormatError(checkpoint, `lacks ${shown} of the model being trained: initFrom needs a run of the same model`);
   }
-  return { ...restoreModelState(model, tensors, checkpoint, { strict: false }), checkpoint };
+  const report = restoreModelState(model, tensors, checkpoint, { strict: false });
+  const missing = new Set(report.missing);
+  for (const [name, layer] of model.weightLayers()) {
+    const quantizer = layer.weightQuantizer;
+    if (quantizer instanceof CompressQuantizer && missing.has(`${name}.weightQuantizer.initialized`)) {
+      tf.tidy(() => quantizer.initialize(layer.maskedWeight()));
+    }
+  }
+  return { ...report, checkpoint };
 }

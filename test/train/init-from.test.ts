@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import type { CompressQuantizer } from '../../src/compress/quantizers/base.ts';
+import { buildQuantizer } from '../../src/compress/quantizers/registry.ts';
 import { loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { parseRunConfig } from '../../src/train/run-config.ts';
 import { runTraining } from '../../src/train/run.ts';
@@ -47,6 +50,17 @@ describe('initFrom', () => {
     expect(after.get('encoder2.2.linear.outputScale.initialized')!.data[0]).toBe(1);
     expect(scale).not.toBe(1);
     expect(scale).toBeGreaterThan(0);
+  });
+
+  it("int4 from fp: LSQ's weight steps initialize from the loaded weights, not the random ones", async () => {
+    const out = join(work, 'int4');
+    await runTraining(parseRunConfig({ ...base, name: 'int4', compress: 'int4', initFrom: `${source}:last`, schedule: { name: 'constant', lr: 1e-30 } }), { outDir: out, log: () => {} });
+    const loaded = (await loadCheckpoint(join(source, 'checkpoints', 'last.safetensors'))).tensors.get('encoder2.2.linear.weight')!;
+    const expected = buildQuantizer({ name: 'lsq', bits: 4, perChannel: true, range: 'signed' }, 'weights', { channels: 1024 }) as CompressQuantizer;
+    expected.initialize(tf.tensor(loaded.data, loaded.shape));
+    const step = (await loadCheckpoint(join(out, 'checkpoints', 'last.safetensors'))).tensors.get('encoder2.2.linear.weightQuantizer.step')!;
+    const want = expected.namedParameters().find(([path]) => path === 'step')![1].variable.dataSync();
+    Array.from(step.data).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
   });
 
   it('pruning then quantizing: with a prune rule the source masks load and pruned weights stay zero', async () => {
