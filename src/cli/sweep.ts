@@ -81,7 +81,9 @@ export const sweepCommand: Command = {
       return summary.failed > 0 ? 1 : 0;
     } catch (error) {
       if (error instanceof InterruptedError) {
-        ctx.log(`${error.message}; continue with: bitpoint sweep ${file}${quick ? ' --quick' : ''} --resume`);
+        // The same selection again, with --resume (the run's own hint lacks the sweep's flags).
+        const again = [file, quick ? '--quick' : '', seedsFlag !== undefined ? `--seeds ${seedsFlag}` : '', stringFlag(ctx, 'out') ? `--out ${outDir}` : '', '--resume'];
+        ctx.log(`sweep interrupted: the run in progress saved a checkpoint; continue with: bitpoint sweep ${again.filter(Boolean).join(' ')}`);
         return 130;
       }
       throw error;
