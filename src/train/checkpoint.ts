@@ -207,7 +207,8 @@ export function restoreModelState(module: Module, tensors: NamedTensors, source 
   return { restored, missing, unexpected };
 }
 
-function listed(names: string[]): string {
+/** Up to five names, then how many more (for error messages and logs). */
+export function listed(names: string[]): string {
   const shown = names.slice(0, 5).join(', ');
   return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
 }

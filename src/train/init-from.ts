@@ -7,36 +7,25 @@
  * that weight quantizers with data-dependent state (LSQ's step, TTQ's scales), which the policy
  * initialized from the random weights, initialize again from the loaded ones.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CompressQuantizer } from '../compress/quantizers/base.ts';
 import type { Model } from '../models/model.ts';
 import { FormatError } from '../util/errors.ts';
-import { loadCheckpoint, restoreModelState, type RestoreReport } from './checkpoint.ts';
+import { listed, loadCheckpoint, restoreModelState, type RestoreReport } from './checkpoint.ts';
 import type { InitFromConfig } from './run-config.ts';
+import { runCheckpointPath } from './run-model.ts';
 
 export interface InitFromReport extends RestoreReport {
   checkpoint: string;
 }
 
-/** The checkpoint file of `init`: `best` falls back to `last` for runs that never evaluated. */
-export function initCheckpointPath(init: InitFromConfig): string {
-  const wanted = join(init.run, 'checkpoints', `${init.checkpoint}.safetensors`);
-  if (existsSync(wanted)) return wanted;
-  const last = join(init.run, 'checkpoints', 'last.safetensors');
-  if (init.checkpoint === 'best' && existsSync(last)) return last;
-  throw new FormatError(wanted, 'missing: initFrom must name a run folder written by `bitpoint train`');
-}
-
 /** `architecture`: the parameter paths of the model without compression, all required. */
 export async function initializeFromRun(model: Model, init: InitFromConfig, architecture: readonly string[]): Promise<InitFromReport> {
-  const checkpoint = initCheckpointPath(init);
+  const checkpoint = runCheckpointPath(init.run, init.checkpoint);
   const tensors = (await loadCheckpoint(checkpoint)).tensors;
   const absent = architecture.filter((path) => !tensors.has(path));
   if (absent.length > 0) {
-    const shown = absent.slice(0, 4).join(', ') + (absent.length > 4 ? ` and ${absent.length - 4} more` : '');
-    throw new FormatError(checkpoint, `lacks ${shown} of the model being trained: initFrom needs a run of the same model`);
+    throw new FormatError(checkpoint, `lacks ${listed(absent)} of the model being trained: initFrom needs a run of the same model`);
   }
   const report = restoreModelState(model, tensors, checkpoint, { strict: false });
   const missing = new Set(report.missing);

@@ -44,6 +44,18 @@ export interface LoadedRun {
   checkpoint: string;
 }
 
+/**
+ * The checkpoint file of a run folder: `best`, or `last` for a run that never evaluated (or asked
+ * for). A FormatError naming the wanted file if there is none.
+ */
+export function runCheckpointPath(runDir: string, which: 'best' | 'last' = 'best'): string {
+  const wanted = join(runDir, 'checkpoints', `${which}.safetensors`);
+  if (existsSync(wanted)) return wanted;
+  const last = join(runDir, 'checkpoints', 'last.safetensors');
+  if (which === 'best' && existsSync(last)) return last;
+  throw new FormatError(wanted, 'missing: the run has no checkpoint yet (is it a run folder written by `bitpoint train`?)');
+}
+
 /** Rebuilds a run's model and loads its best (default) or last checkpoint. */
 export async function loadRunModel(runDir: string, which: 'best' | 'last' = 'best'): Promise<LoadedRun> {
   const cardFile = join(runDir, 'model.json');
@@ -53,9 +65,7 @@ export async function loadRunModel(runDir: string, which: 'best' | 'last' = 'bes
   }
   const card = JSON.parse(await readFile(cardFile, 'utf8')) as ModelCard;
   const config = parseRunConfig(JSON.parse(await readFile(configFile, 'utf8')));
-  let checkpoint = join(runDir, 'checkpoints', `${which}.safetensors`);
-  if (!existsSync(checkpoint) && which === 'best') checkpoint = join(runDir, 'checkpoints', 'last.safetensors');
-  if (!existsSync(checkpoint)) throw new FormatError(checkpoint, 'missing: the run has no checkpoint yet');
+  const checkpoint = runCheckpointPath(runDir, which);
   const model = buildReplicaModel({ ...card.spec, replica: 0 });
   restoreModelState(model, (await loadCheckpoint(checkpoint)).tensors, checkpoint);
   model.eval();

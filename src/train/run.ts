@@ -9,7 +9,7 @@ import type { Dataset } from '../data/datasets/dataset.ts';
 import { presetPolicy, summarizeModel, type ModelSummary } from '../compress/index.ts';
 import { resolvePolicy } from '../compress/resolve.ts';
 import { BitpointError, TrainingError } from '../util/errors.ts';
-import { captureModelState, loadCheckpoint, restoreModelState, saveCheckpoint } from './checkpoint.ts';
+import { captureModelState, listed, loadCheckpoint, restoreModelState, saveCheckpoint } from './checkpoint.ts';
 import { initializeFromRun } from './init-from.ts';
 import { evaluateDataset, primaryMetric, type Evaluation } from './evaluate.ts';
 import { createOptimizer } from './optimizers/index.ts';
@@ -187,7 +187,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
       const architecture = plain.namedParameters().map(([path]) => path);
       plain.dispose();
       const init = await initializeFromRun(model, config.initFrom, architecture);
-      const kept = init.missing.length ? `; ${init.missing.length} keep their initialization (${init.missing.slice(0, 3).join(', ')}${init.missing.length > 3 ? ', …' : ''})` : '';
+      const kept = init.missing.length ? `; ${init.missing.length} keep their initialization (${listed(init.missing)})` : '';
       log(`init: ${init.restored.length} tensors from ${init.checkpoint}${kept}`);
     }
   }
