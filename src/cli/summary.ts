@@ -29,9 +29,10 @@ export const summaryCommand: Command = {
     const modelFlag = stringFlag(ctx, 'model');
     if (runDir && (modelFlag || stringFlag(ctx, 'compress'))) throw new UsageError(`summary: give --run, or --model with --compress, not both\nusage: ${summaryCommand.usage}`);
     if (!runDir && !modelFlag) throw new UsageError(`summary: --run DIR or --model M is required\nusage: ${summaryCommand.usage}`);
-    const source = runDir ? readRunSource(runDir) : { model: modelFlag!, compress: stringFlag(ctx, 'compress') ?? 'fp', numClasses: undefined, inputChannels: undefined, points: undefined };
+    const source: RunSource = runDir ? readRunSource(runDir) : { model: modelFlag!, compress: stringFlag(ctx, 'compress') ?? 'fp', modelOptions: {}, points: undefined };
     const points = numberFlag(ctx, 'points', { integer: true, min: 1 }) ?? source.points ?? 1024;
-    const numClasses = numberFlag(ctx, 'classes', { integer: true, min: 2 }) ?? source.numClasses ?? 40;
+    const runClasses = typeof source.modelOptions['numClasses'] === 'number' ? source.modelOptions['numClasses'] : undefined;
+    const numClasses = numberFlag(ctx, 'classes', { integer: true, min: 2 }) ?? runClasses ?? 40;
 
     const { resolvePolicy } = await import('../compress/resolve.ts');
     const policy = resolvePolicy(source.compress);
@@ -42,7 +43,7 @@ export const summaryCommand: Command = {
     const { Rng } = await import('../util/rng.ts');
     await useBackend(parseBackendRequest(stringFlag(ctx, 'backend')));
 
-    const model = createModel(source.model, { rng: new Rng(1), numClasses, ...(source.inputChannels ? { inputChannels: source.inputChannels } : {}) });
+    const model = createModel(source.model, { ...source.modelOptions, rng: new Rng(1), numClasses });
     const report = applyPolicy(model, policy, { rng: new Rng(1) });
     for (const warning of report.warnings) ctx.log(`warning: ${warning}`);
     if (runDir) await loadRunWeights(runDir, model, ctx);
@@ -55,8 +56,8 @@ export const summaryCommand: Command = {
 interface RunSource {
   model: string;
   compress: unknown;
-  numClasses: number | undefined;
-  inputChannels: number | undefined;
+  /** Options of the run's model (numClasses, inputChannels, numCategories, encoder, k, …). */
+  modelOptions: Record<string, unknown>;
   points: number | undefined;
 }
 
@@ -68,7 +69,10 @@ function readJson(file: string): unknown {
   }
 }
 
-/** Model name and policy from DIR/config.json; classes and channels from DIR/model.json if present. */
+/**
+ * Model name and policy from DIR/config.json; the model's options (classes, channels, categories,
+ * encoder widths) from DIR/model.json when present, else from the config.
+ */
 function readRunSource(runDir: string): RunSource {
   const configFile = join(runDir, 'config.json');
   if (!existsSync(configFile)) throw new FormatError(configFile, 'missing: --run needs a run folder written by `bitpoint train`');
@@ -76,24 +80,31 @@ function readRunSource(runDir: string): RunSource {
   if (typeof config !== 'object' || config === null || typeof config['model'] !== 'string' || !('compress' in config)) {
     throw new FormatError(configFile, "needs the keys 'model' and 'compress' (written by `bitpoint train` since compression policies); use --model and --compress instead");
   }
-  let numClasses: number | undefined;
-  let inputChannels: number | undefined = config['normals'] === true ? 6 : undefined;
+  let modelOptions: Record<string, unknown> = isObject(config['modelOptions']) ? { ...config['modelOptions'] } : {};
+  if (config['normals'] === true) modelOptions['inputChannels'] = 6;
   const cardFile = join(runDir, 'model.json');
   if (existsSync(cardFile)) {
-    const card = readJson(cardFile) as { spec?: { modelOptions?: { numClasses?: unknown; inputChannels?: unknown } } };
-    const options = card.spec?.modelOptions ?? {};
-    if (typeof options.numClasses === 'number') numClasses = options.numClasses;
-    if (typeof options.inputChannels === 'number') inputChannels = options.inputChannels;
+    const card = readJson(cardFile) as { spec?: { modelOptions?: unknown } };
+    if (isObject(card.spec?.modelOptions)) modelOptions = { ...card.spec.modelOptions };
   }
+  // the initializer does not change sizes, and an orthogonal one costs seconds per layer
+  delete modelOptions['init'];
   const points = typeof config['points'] === 'number' ? config['points'] : undefined;
-  return { model: config['model'], compress: config['compress'], numClasses, inputChannels, points };
+  return { model: config['model'], compress: config['compress'], modelOptions, points };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Loads the run's best (else last) checkpoint, if any, into the compressed model. */
 async function loadRunWeights(runDir: string, model: import('../models/model.ts').Model, ctx: CommandContext): Promise<void> {
-  const candidates = ['best', 'last'].map((which) => join(runDir, 'checkpoints', `${which}.safetensors`));
-  const file = candidates.find((candidate) => existsSync(candidate));
-  if (!file) {
+  const { runCheckpointPath } = await import('../train/run-model.ts');
+  let file: string;
+  try {
+    file = runCheckpointPath(runDir);
+  } catch (error) {
+    if (!(error instanceof FormatError)) throw error;
     ctx.log(`no checkpoint in ${runDir}/checkpoints: summarizing the freshly initialized model`);
     return;
   }

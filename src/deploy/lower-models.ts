@@ -218,7 +218,7 @@ export function lowerModel(model: Model, modelName: string): LoweredModel {
       b.push({ op: 'concat', inputs: [global, 'category'], output: 'global' });
       perCloud = 'global';
     }
-    output = lowerSegmentationHead(b, model.head, local, perCloud, 64);
+    output = lowerSegmentationHead(b, model.head, local, perCloud, model.encoder1.outFeatures);
   } else if (model instanceof Dgcnn) {
     const local = lowerDgcnnFeatures(b, model);
     const embedded = b.block('embedding', model.embedding, local);

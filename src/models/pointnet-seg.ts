@@ -6,6 +6,7 @@ import { oneHotCategories, SegmentationHead } from './blocks/segmentation-head.t
 import { SharedMlp } from './blocks/shared-mlp.ts';
 import { orthogonalityLoss, TNet } from './blocks/tnet.ts';
 import { Model, type ModelInput, type ModelOutput } from './model.ts';
+import { QI_ENCODER, type PointNetEncoderWidths } from './pointnet.ts';
 
 export interface PointNetSegOptions {
   rng: Rng;
@@ -22,6 +23,8 @@ export interface PointNetSegOptions {
   regularizerWeight?: number;
   /** Dropout between the head's hidden layers (0 by default, as in the paper). */
   dropout?: number;
+  /** Widths of the shared MLPs before and after the feature T-Net, as PointNet's. */
+  encoder?: PointNetEncoderWidths;
   init?: InitializerSpec;
 }
 
@@ -57,17 +60,19 @@ export class PointNetSeg extends Model {
     this.numClasses = options.numClasses;
     this.numCategories = options.numCategories ?? 0;
     this.regularizerWeight = options.regularizerWeight ?? 0.001;
+    const [widths1, widths2] = options.encoder ?? QI_ENCODER;
+    const localChannels = widths1[widths1.length - 1];
     this.inputTnet = options.inputTransform ? this.addModule('inputTnet', new TNet(channels, common)) : null;
-    this.encoder1 = this.addModule('encoder1', new SharedMlp([channels, 64, 64], common));
-    this.featureTnet = options.featureTransform ? this.addModule('featureTnet', new TNet(64, common)) : null;
-    this.encoder2 = this.addModule('encoder2', new SharedMlp([64, 64, 128, 1024], common));
+    this.encoder1 = this.addModule('encoder1', new SharedMlp([channels, ...widths1], common));
+    this.featureTnet = options.featureTransform ? this.addModule('featureTnet', new TNet(localChannels, common)) : null;
+    this.encoder2 = this.addModule('encoder2', new SharedMlp([localChannels, ...widths2], common));
     this.pool = this.addModule('pool', new GlobalMaxPool());
     this.head = this.addModule(
       'head',
       new SegmentationHead({
         ...common,
-        pointChannels: 64,
-        globalChannels: 1024 + this.numCategories,
+        pointChannels: localChannels,
+        globalChannels: widths2[widths2.length - 1] + this.numCategories,
         widths: [512, 256, 128],
         numParts: options.numClasses,
         activation: 'relu',

@@ -5,7 +5,7 @@ import type { Model } from './model.ts';
 import { Dgcnn } from './dgcnn.ts';
 import { DgcnnSeg } from './dgcnn-seg.ts';
 import { MnistCnn, MnistMlp } from './mnist.ts';
-import { PointNet } from './pointnet.ts';
+import { PointNet, type PointNetEncoderWidths } from './pointnet.ts';
 import { PointNetSeg } from './pointnet-seg.ts';
 
 /** Options every model understands; model-specific ones ride along in `extra`. */
@@ -21,6 +21,8 @@ export interface ModelOptions {
   k?: number;
   /** Width of DGCNN's per-point layer before the global pooling (1024). */
   embeddingChannels?: number;
+  /** PointNet's shared-MLP widths before and after the feature T-Net. */
+  encoder?: PointNetEncoderWidths;
 }
 
 type Factory = (options: ModelOptions) => Model;

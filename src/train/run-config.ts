@@ -1,4 +1,5 @@
 import { BACKEND_REQUESTS, type BackendRequest } from '../backend/select.ts';
+import type { PointNetEncoderWidths } from '../models/pointnet.ts';
 import { parseInitializer, type InitializerSpec } from '../nn/init/index.ts';
 import { ConfigReader } from '../util/config-reader.ts';
 import { ConfigError } from '../util/errors.ts';
@@ -26,7 +27,7 @@ export interface AugmentConfig {
 export interface RunConfig {
   name: string;
   model: string;
-  modelOptions: { dropout?: number; init?: InitializerSpec; k?: number };
+  modelOptions: { dropout?: number; init?: InitializerSpec; k?: number; encoder?: PointNetEncoderWidths };
   dataset: string;
   points: number;
   /** Points sampled from each cloud: farthest-point ('fps') or uniformly random ('random'). */
@@ -79,6 +80,7 @@ export function parseRunConfig(raw: unknown, path = ''): RunConfig {
     if (modelOptionsReader.has('init')) modelOptions.init = parseInitializer(modelOptionsReader.raw('init'), join(path, 'modelOptions.init'));
     const k = modelOptionsReader.optionalNumber('k', { min: 1 });
     if (k !== undefined) modelOptions.k = k;
+    if (modelOptionsReader.has('encoder')) modelOptions.encoder = parseEncoderWidths(modelOptionsReader.raw('encoder'), model, join(path, 'modelOptions.encoder'));
     modelOptionsReader.done();
   }
   const epochs = r.integer('epochs', { min: 1, default: 20 });
@@ -154,4 +156,14 @@ function parseAugment(raw: unknown, path: string): AugmentConfig {
 
 function join(prefix: string, key: string): string {
   return prefix ? `${prefix}.${key}` : key;
+}
+
+/** `modelOptions.encoder`: two non-empty lists of positive integer widths, for the PointNet models only. */
+function parseEncoderWidths(raw: unknown, model: string, path: string): PointNetEncoderWidths {
+  if (!model.startsWith('pointnet')) throw new ConfigError(path, `only the PointNet models take encoder widths, not '${model}'`);
+  const isWidths = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((w) => Number.isInteger(w) && w >= 1);
+  if (!Array.isArray(raw) || raw.length !== 2 || !isWidths(raw[0]) || !isWidths(raw[1])) {
+    throw new ConfigError(path, `must be two lists of positive integer widths (before and after the feature T-Net), e.g. [[64, 64], [64, 128, 1024]]; got ${JSON.stringify(raw)}`);
+  }
+  return [raw[0], raw[1]];
 }

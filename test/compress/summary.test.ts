@@ -135,4 +135,23 @@ describe('summary', () => {
     expect(fc1Summary.measured_sparsity).toBeGreaterThanOrEqual(0.75);
     expect(loaded.log).toMatch(/loaded \d+ tensors/);
   });
+
+  it('CLI --run rebuilds the run\'s own model: categories and encoder widths from model.json, else config.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bitpoint-run-'));
+    const encoder = [[32], [48, 96]];
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model: 'pointnet-seg', compress: 'fp', points: 64, modelOptions: { encoder } }));
+    const fromConfig = JSON.parse((await runSummary(['--run', dir, '--json', '--classes', '6'])).out) as ModelSummary;
+    expect(fromConfig.layers.find((l) => l.name === 'encoder2.1.linear')!.shape).toEqual([48, 96]);
+
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ spec: { modelOptions: { numClasses: 6, numCategories: 3, inputChannels: 3, encoder } } }));
+    const trained = createModel('pointnet-seg', { rng: new Rng(2), numClasses: 6, numCategories: 3, encoder: [[32], [48, 96]] });
+    mkdirSync(join(dir, 'checkpoints'));
+    await saveCheckpoint(join(dir, 'checkpoints', 'best.safetensors'), { tensors: captureModelState(trained) });
+    trained.dispose();
+    const result = await runSummary(['--run', dir, '--json']);
+    const layers = (JSON.parse(result.out) as ModelSummary).layers;
+    expect(layers.find((l) => l.name === 'head.0.linear')!.shape).toEqual([32 + 96 + 3, 512]);
+    expect(layers.at(-1)!.shape).toEqual([128, 6]);
+    expect(result.log).toMatch(/loaded \d+ tensors from .*best\.safetensors$/m);
+  });
 });

@@ -105,6 +105,13 @@ describe('engine vs tfjs, full precision', () => {
       expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(1e-4);
     });
   }
+  it('pointnet and pointnet-seg with other encoder widths (BiPointNet\'s 64 | 128-1024 shape, narrower)', () => {
+    const encoder = [[24], [40, 56]] as const;
+    for (const [name, options] of [['pointnet', { encoder }], ['pointnet-seg', { numCategories: 2, encoder }]] as const) {
+      const { logitsTf, logitsEngine } = compare(build(name, 'fp', 3, options), 48, 2);
+      expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(1e-4);
+    }
+  });
 });
 
 describe('engine vs tfjs, compressed', () => {

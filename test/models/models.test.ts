@@ -120,4 +120,21 @@ describe('issue 4 models', () => {
       model.dispose();
     }
   });
+
+  it('PointNet encoder widths: BiPointNet\'s shape gives 3-64 | 64-128-1024 and a head on the new global width', () => {
+    const shapes = (model: Model) => Object.fromEntries(model.weightLayers().map(([name, layer]) => [name, layer.weight.shape]));
+    const bi = createModel('pointnet', { rng: new Rng(1), numClasses: 4, encoder: [[64], [128, 1024]] });
+    expect(shapes(bi)).toMatchObject({ 'encoder1.0.linear': [3, 64], 'encoder2.0.linear': [64, 128], 'encoder2.1.linear': [128, 1024], 'head.fc1.linear': [1024, 512] });
+    expect(shapes(bi)['encoder1.1.linear']).toBeUndefined();
+    expect(shapes(bi)['featureTnet.mlp.0.linear']).toEqual([64, 64]);
+    bi.dispose();
+    const narrow = createModel('pointnet-seg', { rng: new Rng(1), numClasses: 5, numCategories: 2, encoder: [[16, 24], [32]] });
+    expect(shapes(narrow)).toMatchObject({ 'encoder1.1.linear': [16, 24], 'featureTnet.mlp.0.linear': [24, 64], 'encoder2.0.linear': [24, 32], 'head.0.linear': [24 + 32 + 2, 512] });
+    const inputs = tf.randomNormal([2, 8, 3]);
+    const categories = tf.tensor1d([0, 1], 'int32');
+    const { logits, auxiliaryLoss } = narrow.forward({ inputs, categories });
+    expect(logits.shape).toEqual([2, 8, 5]);
+    tf.dispose([inputs, categories, logits, auxiliaryLoss ?? []]);
+    narrow.dispose();
+  });
 });

@@ -57,6 +57,11 @@ export class SharedMlp extends Module {
     }
   }
 
+  /** Channels of the last layer's output. */
+  get outFeatures(): number {
+    return this.layers[this.layers.length - 1]!.linear.outFeatures;
+  }
+
   forward(x: tf.Tensor): tf.Tensor {
     return tfc.tidy(() => this.layers.reduce((h, layer) => layer.forward(h), x));
   }
