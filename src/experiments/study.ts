@@ -21,7 +21,8 @@
  *
  * Resolution order of a run's config (later wins, objects merged key by key): `base`, the task's
  * `config`, the method's `config`, `quick.base`, the task's `quick`, then the grid's own keys (model, dataset, compress,
- * seed, modelOptions.init, name). A cosine schedule without `epochs` follows the run's epochs.
+ * seed, modelOptions.init, name). A cosine schedule without `epochs` follows the run's epochs (as in
+ * every run config).
  *
  * A method with `from` fine-tunes: each of its runs starts from the last checkpoint of the `from`
  * method's run with the same task, initializer and seed (quantizing a trained full-precision or
@@ -317,10 +318,6 @@ function resolveRaw(
   raw = deepMerge(raw, override);
   raw = { ...raw, name, model: task.model, dataset: task.dataset, compress: method.compress, seed };
   if (initializer.init !== null) raw['modelOptions'] = { ...((raw['modelOptions'] as JsonObject | undefined) ?? {}), init: initializer.init };
-  const schedule = raw['schedule'] as JsonObject | undefined;
-  if (schedule && typeof schedule === 'object' && schedule['name'] === 'cosine' && schedule['epochs'] === undefined) {
-    raw['schedule'] = { ...schedule, epochs: raw['epochs'] ?? 20 };
-  }
   return raw;
 }
 

@@ -100,7 +100,7 @@ export function parseRunConfig(raw: unknown, path = ''): RunConfig {
     epochs,
     batchSize: r.integer('batchSize', { min: 1, default: 32 }),
     optimizer: parseOptimizerConfig(r.raw('optimizer') ?? { name: 'adam' }, join(path, 'optimizer')),
-    schedule: parseScheduleConfig(r.raw('schedule') ?? { name: 'cosine', lr: 0.001, epochs }, join(path, 'schedule')),
+    schedule: parseScheduleConfig(scheduleWithRunEpochs(r.raw('schedule'), epochs), join(path, 'schedule')),
     labelSmoothing: r.number('labelSmoothing', { min: 0, max: 0.5, default: 0 }),
     clip: r.has('clip') && r.raw('clip') !== null ? parseClipConfig(r.raw('clip'), join(path, 'clip')) : (r.raw('clip'), null),
     augment,
@@ -166,4 +166,12 @@ function parseEncoderWidths(raw: unknown, model: string, path: string): PointNet
     throw new ConfigError(path, `must be two lists of positive integer widths (before and after the feature T-Net), e.g. [[64, 64], [64, 128, 1024]]; got ${JSON.stringify(raw)}`);
   }
   return [raw[0], raw[1]];
+}
+
+/** A cosine schedule without its own `epochs` decays over the run's epochs (the default: cosine from 1e-3). */
+function scheduleWithRunEpochs(raw: unknown, epochs: number): unknown {
+  if (raw === undefined) return { name: 'cosine', lr: 0.001, epochs };
+  const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+  if (isObject && (raw as Record<string, unknown>)['name'] === 'cosine' && (raw as Record<string, unknown>)['epochs'] === undefined) return { ...raw, epochs };
+  return raw;
 }

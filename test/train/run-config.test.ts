@@ -22,6 +22,13 @@ describe('run config', () => {
     expect(parseRunConfig({ model: 'mnist-cnn' }).dataset).toBe('mnist');
   });
 
+  it('a cosine schedule without its own epochs decays over the run\'s epochs', () => {
+    expect(parseRunConfig({ model: 'pointnet', epochs: 7 }).schedule).toMatchObject({ name: 'cosine', lr: 0.001, epochs: 7 });
+    expect(parseRunConfig({ model: 'pointnet', epochs: 7, schedule: { name: 'cosine', lr: 0.01 } }).schedule).toMatchObject({ lr: 0.01, epochs: 7 });
+    expect(parseRunConfig({ model: 'pointnet', epochs: 7, schedule: { name: 'cosine', lr: 0.01, epochs: 50 } }).schedule).toMatchObject({ epochs: 50 });
+    expect(rejection({ model: 'pointnet', schedule: { name: 'cosine', lr: 0.01, epochs: 0 } }).path).toBe('schedule.epochs');
+  });
+
   it('names the path of an unknown or mistyped key', () => {
     expect(rejection({ model: 'pointnet', epoch: 3 }).path).toBe('epoch');
     expect(rejection({ model: 'pointnet', modelOptions: { dropuot: 0.2 } }).path).toBe('modelOptions.dropuot');
