@@ -8,12 +8,13 @@ import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts'
  * (`runs/<study>/results.sqlite`). `--quick` takes the study's quick variant (its own folder,
  * `runs/<study>-quick/`); `--resume` skips finished runs, reruns failed ones and continues an
  * interrupted one from its checkpoint. Ctrl-C checkpoints the run in progress and stops.
- * `--seeds 1,2` runs only those of the study's seeds (the rest can follow with `--resume`).
+ * `--seeds 1,2`, `--tasks A,B` and `--methods A,B` run only that part of the grid (the rest can
+ * follow with `--resume`); a selected fine-tuning method still finds its source's finished runs.
  */
 export const sweepCommand: Command = {
   name: 'sweep',
   summary: 'Run a study (experiments/NAME.json) as a resumable sweep; results in runs/<study>/results.sqlite.',
-  usage: 'bitpoint sweep STUDY.json [--quick] [--resume] [--seeds LIST] [--db FILE] [--out DIR] [--dry-run] [--backend B] [--workers N] [--json]',
+  usage: 'bitpoint sweep STUDY.json [--quick] [--resume] [--seeds LIST] [--tasks LIST] [--methods LIST] [--db FILE] [--out DIR] [--dry-run] [--backend B] [--workers N] [--json]',
   flags: {
     quick: { type: 'boolean' },
     resume: { type: 'boolean' },
@@ -21,6 +22,8 @@ export const sweepCommand: Command = {
     out: { type: 'string' },
     workers: { type: 'string' },
     seeds: { type: 'string' },
+    tasks: { type: 'string' },
+    methods: { type: 'string' },
     'dry-run': { type: 'boolean' },
   },
   async run(ctx) {
@@ -34,14 +37,23 @@ export const sweepCommand: Command = {
     if (backend) override['backend'] = backend;
     const workers = stringFlag(ctx, 'workers');
     if (workers !== undefined) override['workers'] = workers === 'auto' ? 'auto' : numberFlag(ctx, 'workers', { integer: true, min: 0 });
-    let runs = expandStudy(study, { quick, override });
-    const seedsFlag = stringFlag(ctx, 'seeds');
-    if (seedsFlag !== undefined) {
-      const seeds = seedsFlag.split(',').map((text) => Number(text.trim()));
-      const known = new Set(runs.map((r) => r.seed));
-      const unknown = seeds.filter((seed) => !known.has(seed));
-      if (unknown.length > 0) throw new UsageError(`--seeds: ${unknown.join(', ')} not among the study's seeds (${[...known].join(', ')})`);
-      runs = runs.filter((r) => seeds.includes(r.seed));
+    const all = expandStudy(study, { quick, override });
+    // Each selection flag keeps the runs whose label (or seed) it lists; unknown entries are errors.
+    const selections: string[] = [];
+    let runs = all;
+    for (const [flag, of] of [
+      ['seeds', (r: (typeof all)[number]) => String(r.seed)],
+      ['tasks', (r: (typeof all)[number]) => r.task.label],
+      ['methods', (r: (typeof all)[number]) => r.method.label],
+    ] as const) {
+      const value = stringFlag(ctx, flag);
+      if (value === undefined) continue;
+      const wanted = value.split(',').map((text) => text.trim());
+      const known = [...new Set(all.map(of))];
+      const unknown = wanted.filter((entry) => !known.includes(entry));
+      if (unknown.length > 0) throw new UsageError(`--${flag}: ${unknown.join(', ')} not among the study's ${flag} (${known.join(', ')})`);
+      runs = runs.filter((r) => wanted.includes(of(r)));
+      selections.push(`--${flag} ${value}`);
     }
     const name = sweepName(study, quick);
     const outDir = stringFlag(ctx, 'out') ?? join('runs', name);
@@ -82,7 +94,7 @@ export const sweepCommand: Command = {
     } catch (error) {
       if (error instanceof InterruptedError) {
         // The same selection again, with --resume (the run's own hint lacks the sweep's flags).
-        const again = [file, quick ? '--quick' : '', seedsFlag !== undefined ? `--seeds ${seedsFlag}` : '', stringFlag(ctx, 'out') ? `--out ${outDir}` : '', '--resume'];
+        const again = [file, quick ? '--quick' : '', ...selections, stringFlag(ctx, 'out') ? `--out ${outDir}` : '', '--resume'];
         ctx.log(`sweep interrupted: the run in progress saved a checkpoint; continue with: bitpoint sweep ${again.filter(Boolean).join(' ')}`);
         return 130;
       }
