@@ -76,18 +76,18 @@ export class PointNet extends Model {
     this.firstLayer = this.inputTnet ? 'inputTnet.mlp.0.linear' : 'encoder1.0.linear';
   }
 
-  /** Per-point features [B, N, 1024] before the max, the local features after `encoder1` (64 wide by default), and the feature transform if any. */
-  pointFeatures(points: tf.Tensor3D): { local64: tf.Tensor3D; features: tf.Tensor3D; featureMatrix: tf.Tensor3D | null } {
+  /** Per-point features [B, N, 1024] before the max, the local ones after `encoder1` [B, N, 64] (default widths), and the feature transform if any. */
+  pointFeatures(points: tf.Tensor3D): { local: tf.Tensor3D; features: tf.Tensor3D; featureMatrix: tf.Tensor3D | null } {
     let x: tf.Tensor3D = points;
     if (this.inputTnet) x = this.inputTnet.forward(x).output;
-    let local64 = this.encoder1.forward(x) as tf.Tensor3D;
+    let local = this.encoder1.forward(x) as tf.Tensor3D;
     let featureMatrix: tf.Tensor3D | null = null;
     if (this.featureTnet) {
-      const t = this.featureTnet.forward(local64);
-      local64 = t.output;
+      const t = this.featureTnet.forward(local);
+      local = t.output;
       featureMatrix = t.matrix;
     }
-    return { local64, features: this.encoder2.forward(local64) as tf.Tensor3D, featureMatrix };
+    return { local, features: this.encoder2.forward(local) as tf.Tensor3D, featureMatrix };
   }
 
   forward({ inputs }: ModelInput): ModelOutput {
