@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { UsageError } from '../util/errors.ts';
-import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts';
+import { booleanFlag, numberFlag, stringFlag, type Command, type CommandContext } from './command.ts';
 
 /**
  * `bitpoint sweep experiments/NAME.json`: expands a study's grid into runs and trains them one
@@ -39,7 +39,6 @@ export const sweepCommand: Command = {
     if (workers !== undefined) override['workers'] = workers === 'auto' ? 'auto' : numberFlag(ctx, 'workers', { integer: true, min: 0 });
     const all = expandStudy(study, { quick, override });
     // Each selection flag keeps the runs whose label (or seed) it lists; unknown entries are errors.
-    const selections: string[] = [];
     let runs = all;
     for (const [flag, of] of [
       ['seeds', (r: (typeof all)[number]) => String(r.seed)],
@@ -53,7 +52,6 @@ export const sweepCommand: Command = {
       const unknown = wanted.filter((entry) => !known.includes(entry));
       if (unknown.length > 0) throw new UsageError(`--${flag}: ${unknown.join(', ')} not among the study's ${flag} (${known.join(', ')})`);
       runs = runs.filter((r) => wanted.includes(of(r)));
-      selections.push(`--${flag} ${value}`);
     }
     const name = sweepName(study, quick);
     const outDir = stringFlag(ctx, 'out') ?? join('runs', name);
@@ -93,9 +91,7 @@ export const sweepCommand: Command = {
       return summary.failed > 0 ? 1 : 0;
     } catch (error) {
       if (error instanceof InterruptedError) {
-        // The same selection again, with --resume (the run's own hint lacks the sweep's flags).
-        const again = [file, quick ? '--quick' : '', ...selections, stringFlag(ctx, 'out') ? `--out ${outDir}` : '', '--resume'];
-        ctx.log(`sweep interrupted: the run in progress saved a checkpoint; continue with: bitpoint sweep ${again.filter(Boolean).join(' ')}`);
+        ctx.log(`sweep interrupted: the run in progress saved a checkpoint; continue with: ${resumeCommand(file, ctx)}`);
         return 130;
       }
       throw error;
@@ -104,3 +100,14 @@ export const sweepCommand: Command = {
     }
   },
 };
+
+/**
+ * The command that continues an interrupted sweep: the same study, selection and output, with
+ * --resume (the run's own hint lacks the sweep's flags). --backend and --workers come back too:
+ * they are part of each run's config hash, so without them the sweep would start other runs.
+ */
+export function resumeCommand(file: string, ctx: Pick<CommandContext, 'flags'>): string {
+  const flag = (name: string) => (typeof ctx.flags[name] === 'string' ? `--${name} ${ctx.flags[name] as string}` : '');
+  const parts = [file, ctx.flags['quick'] === true ? '--quick' : '', ...['seeds', 'tasks', 'methods', 'backend', 'workers', 'db', 'out'].map(flag), '--resume'];
+  return `bitpoint sweep ${parts.filter(Boolean).join(' ')}`;
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCommandArgs, type CommandContext } from '../../src/cli/command.ts';
-import { sweepCommand } from '../../src/cli/sweep.ts';
+import { resumeCommand, sweepCommand } from '../../src/cli/sweep.ts';
 import { UsageError } from '../../src/util/errors.ts';
 
 /** `bitpoint sweep --dry-run --json` with the selection flags: which runs of the grid it keeps. */
@@ -49,5 +49,13 @@ describe('sweep: --seeds, --tasks and --methods select part of the grid', () => 
     await expect(sweepCommand.run(ctx(['--methods', 'fp,xnor']))).rejects.toThrow(/--methods: xnor not among the study's methods \(fp, binary, int4-ft\)/);
     await expect(sweepCommand.run(ctx(['--tasks', 'wide']))).rejects.toThrow(/--tasks: wide .*\(deep, compact\)/);
     await expect(sweepCommand.run(ctx(['--seeds', '3']))).rejects.toThrow(/--seeds: 3 .*\(1, 2\)/);
+  });
+
+  it('after an interrupt, the hint repeats the selection and the flags that are part of each run\'s identity', () => {
+    const flags = (argv: string[]) => parseCommandArgs(sweepCommand, [studyFile, ...argv]);
+    expect(resumeCommand('s.json', flags(['--methods', 'binary', '--seeds', '2', '--workers', '0', '--backend', 'cpu', '--out', 'runs/x']))).toBe(
+      'bitpoint sweep s.json --seeds 2 --methods binary --backend cpu --workers 0 --out runs/x --resume',
+    );
+    expect(resumeCommand('s.json', flags(['--quick']))).toBe('bitpoint sweep s.json --quick --resume');
   });
 });
