@@ -12,7 +12,7 @@ export const trainCommand: Command = {
   summary: 'Train a model; writes runs/<name>/ (config, environment, metrics.jsonl, checkpoints, result.json).',
   usage:
     'bitpoint train [--config FILE] [--model M] [--dataset D] [--compress P] [--epochs N] [--batch-size N] [--points N] ' +
-    '[--optimizer adam|sgd] [--lr X] [--schedule cosine|step|constant] [--seed N] [--backend B] [--workers N] [--init-from RUN[:best|last]] [--name NAME] [--out DIR] [--resume] [--json]',
+    '[--optimizer adam|sgd] [--lr X] [--schedule cosine|step|constant] [--seed N] [--backend B] [--workers N] [--validation F] [--init-from RUN[:best|last]] [--name NAME] [--out DIR] [--resume] [--json]',
   flags: {
     config: { type: 'string' },
     model: { type: 'string' },
@@ -26,6 +26,7 @@ export const trainCommand: Command = {
     schedule: { type: 'string' },
     seed: { type: 'string' },
     workers: { type: 'string' },
+    validation: { type: 'string' },
     'init-from': { type: 'string' },
     name: { type: 'string' },
     out: { type: 'string' },
@@ -55,6 +56,7 @@ export const trainCommand: Command = {
     set('backend', stringFlag(ctx, 'backend'));
     set('name', stringFlag(ctx, 'name'));
     set('initFrom', stringFlag(ctx, 'init-from'));
+    set('validation', numberFlag(ctx, 'validation', { min: 0 }));
     const workers = stringFlag(ctx, 'workers');
     if (workers !== undefined) set('workers', workers === 'auto' ? 'auto' : numberFlag(ctx, 'workers', { integer: true, min: 0 }));
     const optimizer = stringFlag(ctx, 'optimizer');
@@ -83,7 +85,10 @@ export const trainCommand: Command = {
     try {
       const result = await runTraining(config, { outDir, resume: booleanFlag(ctx, 'resume'), log: ctx.log, signal: controller.signal });
       if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify({ run: outDir, ...result.final, best: result.best, duration_s: result.duration_s }));
-      else ctx.out(`run ${outDir}: ${describeFinal(result.final)} (best epoch ${result.best.epoch + 1}), ${result.duration_s.toFixed(0)} s`);
+      else {
+        const validation = result.final_validation ? `; validation ${describeFinal(result.final_validation)}` : '';
+        ctx.out(`run ${outDir}: test ${describeFinal(result.final)}${validation} (best epoch ${result.best.epoch + 1} on ${result.best.on ?? 'test'}), ${result.duration_s.toFixed(0)} s`);
+      }
       return 0;
     } catch (error) {
       if (error instanceof InterruptedError) {

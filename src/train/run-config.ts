@@ -46,8 +46,15 @@ export interface RunConfig {
   backend: BackendRequest;
   /** Worker threads for data parallelism ('auto': one per extra core on single-threaded backends). */
   workers: number | 'auto';
-  /** Evaluate on the test split every this many epochs (and always after the last). */
+  /** Evaluate every this many epochs (and always after the last). */
   evalEvery: number;
+  /**
+   * Fraction of the training split held out (stratified, the same samples for every seed) to
+   * choose the best checkpoint on, instead of the test split. Absent: no hold-out, and the best
+   * checkpoint is the best test evaluation. Absent rather than 0 so that configs without it keep
+   * their hashes.
+   */
+  validation?: number;
   /**
    * Start from another run's weights instead of the initializer (fine-tuning a compressed model
    * from a full-precision or pruned one). Parameters are matched by name; quantizer parameters the
@@ -109,10 +116,17 @@ export function parseRunConfig(raw: unknown, path = ''): RunConfig {
     backend: r.oneOf('backend', BACKEND_REQUESTS, { default: 'auto' }),
     workers: (workers as number | 'auto' | undefined) ?? 'auto',
     evalEvery: r.integer('evalEvery', { min: 1, default: 1 }),
+    validation: parseValidation(r, path),
     initFrom: parseInitFrom(r.raw('initFrom'), join(path, 'initFrom')),
   };
   r.done();
   return config;
+}
+
+function parseValidation(r: ConfigReader, path: string): number | undefined {
+  const fraction = r.optionalNumber('validation', { min: 0, max: 0.9 });
+  if (fraction === 0) throw new ConfigError(join(path, 'validation'), 'must be a fraction in (0, 0.9] of the training split; leave it out for no validation set');
+  return fraction;
 }
 
 /** `"runs/fp"`, `"runs/fp:last"` or `{ "run": "runs/fp", "checkpoint": "best" }`; null for none. */

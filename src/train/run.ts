@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { useBackend, type BackendInfo } from '../backend/select.ts';
 import { batchCount } from '../data/batching.ts';
 import { openDataset } from '../data/datasets/open.ts';
+import { holdOut } from '../data/datasets/hold-out.ts';
 import type { Dataset } from '../data/datasets/dataset.ts';
 import { presetPolicy, summarizeModel, type ModelSummary } from '../compress/index.ts';
 import { resolvePolicy } from '../compress/resolve.ts';
@@ -32,6 +33,8 @@ export interface EpochMetrics {
   learning_rate: number;
   samples_per_s: number;
   seconds: number;
+  /** On the held-out part of the training split, when the config has `validation`. */
+  validation?: Evaluation;
   test?: Evaluation;
 }
 
@@ -43,8 +46,12 @@ export interface RunResult {
   environment: Record<string, unknown>;
   task: Dataset['task'];
   epochs: number;
+  /** On the test split, after the last epoch. */
   final: Evaluation;
-  best: { epoch: number; metric: number };
+  /** After the last epoch, on the held-out part of the training split (config `validation`). */
+  final_validation?: Evaluation;
+  /** The evaluation the best checkpoint was chosen by: on `validation` when there is one, else on `test`. */
+  best: { epoch: number; metric: number; on?: 'validation' | 'test' };
   history: EpochMetrics[];
   /** Size of the trained model as packed for deployment (src/compress/summary.ts). */
   compression: {
@@ -119,7 +126,9 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   const { log } = options;
   const backend = await useBackend(config.backend);
   const datasetOptions = { points: Math.max(config.points, 1024), syntheticRoot: options.syntheticRoot, logger: log };
-  const train = await openDataset(config.dataset, { ...datasetOptions, split: 'train' });
+  const trainSplit = await openDataset(config.dataset, { ...datasetOptions, split: 'train' });
+  const { train, validation } = config.validation ? holdOut(trainSplit, config.validation) : { train: trainSplit, validation: null };
+  if (validation) log(`validation: ${validation.size} of the ${trainSplit.size} training samples held out (${config.validation})`);
   const test = await openDataset(config.dataset, { ...datasetOptions, split: 'test' });
   if (train.size < config.batchSize) throw new TrainingError(`the training split of '${config.dataset}' has ${train.size} samples, fewer than one batch of ${config.batchSize}`);
 
@@ -163,7 +172,8 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   let resumedSums: EpochSums | null = null;
   let startEpoch = 0;
   let skipBatches = 0;
-  let best = { epoch: -1, metric: -Infinity };
+  const selectOn = validation ? 'validation' : 'test';
+  let best: RunResult['best'] = { epoch: -1, metric: -Infinity, on: selectOn };
   let history: EpochMetrics[] = [];
   const metricsFile = join(options.outDir, 'metrics.jsonl');
   if (options.resume && existsSync(lastCheckpoint)) {
@@ -204,7 +214,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     });
   };
   const predict = (batch: Parameters<Trainer['predict']>[0]) => (parallel ? parallel.predict(trainer, batch) : trainer.predict(batch));
-  const evaluate = () => evaluateDataset(predict, test, { batchSize: config.batchSize, config });
+  const evaluate = (dataset: Dataset = test) => evaluateDataset(predict, dataset, { batchSize: config.batchSize, config });
 
   try {
     for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
@@ -255,11 +265,15 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
       };
       const last = epoch === config.epochs - 1;
       if (last || (epoch + 1) % config.evalEvery === 0) {
+        if (validation) {
+          line.validation = await evaluate(validation);
+          log(`  validation ${describeMetric(line.validation)}`);
+        }
         line.test = await evaluate();
-        const metric = primaryMetric(line.test);
-        log(`  test ${line.test.task === 'segmentation' ? `instance mIoU ${metric.toFixed(4)}` : `accuracy ${metric.toFixed(4)}`}`);
+        log(`  test ${describeMetric(line.test)}`);
+        const metric = primaryMetric(line.validation ?? line.test);
         if (metric > best.metric) {
-          best = { epoch, metric };
+          best = { epoch, metric, on: selectOn };
           await saveState(join(checkpointDir, CHECKPOINT_BEST), epoch + 1, 0, null);
         }
       }
@@ -271,7 +285,9 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     await parallel?.close();
   }
 
-  const final = history[history.length - 1]?.test ?? (await evaluate());
+  const lastLine = history[history.length - 1];
+  const final = lastLine?.test ?? (await evaluate());
+  const finalValidation = validation ? (lastLine?.validation ?? (await evaluate(validation))) : undefined;
   const summary = summarizeModel(model, { report: compression, points: config.points, model: config.model, policy: compression.policy });
   const result: RunResult = {
     name: config.name,
@@ -281,6 +297,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     task: train.task,
     epochs: config.epochs,
     final,
+    final_validation: finalValidation,
     best,
     history,
     compression: {
@@ -295,6 +312,11 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   await writeJsonAtomic(join(options.outDir, 'result.json'), result);
   model.dispose();
   return result;
+}
+
+function describeMetric(evaluation: Evaluation): string {
+  const metric = primaryMetric(evaluation);
+  return evaluation.task === 'segmentation' ? `instance mIoU ${metric.toFixed(4)}` : `accuracy ${metric.toFixed(4)}`;
 }
 
 async function readHistory(file: string): Promise<EpochMetrics[]> {

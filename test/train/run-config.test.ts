@@ -35,6 +35,16 @@ describe('run config', () => {
     expect(rejection({ model: 'pointnet', epochs: 2.5 }).path).toBe('epochs');
   });
 
+  it('takes a validation fraction, absent by default so that older configs keep their hashes', () => {
+    expect(parseRunConfig({ model: 'pointnet', validation: 0.2 }).validation).toBe(0.2);
+    const plain = parseRunConfig({ model: 'pointnet' });
+    expect(plain.validation).toBeUndefined();
+    expect(JSON.stringify(plain)).not.toContain('validation');
+    expect(rejection({ model: 'pointnet', validation: 0 })).toMatchObject({ path: 'validation', message: expect.stringMatching(/leave it out/) });
+    expect(rejection({ model: 'pointnet', validation: 0.95 }).path).toBe('validation');
+    expect(rejection({ model: 'pointnet', validation: '10%' }).path).toBe('validation');
+  });
+
   it('takes PointNet encoder widths, and refuses malformed ones or other models', () => {
     expect(parseRunConfig({ model: 'pointnet-vanilla', modelOptions: { encoder: [[64], [128, 1024]] } }).modelOptions.encoder).toEqual([[64], [128, 1024]]);
     expect(parseRunConfig({ model: 'pointnet-seg', modelOptions: { encoder: [[32, 32], [64]] } }).modelOptions.encoder).toEqual([[32, 32], [64]]);
