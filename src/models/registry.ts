@@ -5,7 +5,8 @@ import type { Model } from './model.ts';
 import { Dgcnn } from './dgcnn.ts';
 import { DgcnnSeg } from './dgcnn-seg.ts';
 import { MnistCnn, MnistMlp } from './mnist.ts';
-import { PointNet, type PointNetEncoderWidths } from './pointnet.ts';
+import { PointNet } from './pointnet.ts';
+import type { PointNetEncoderWidths } from './pointnet-encoder.ts';
 import { PointNetSeg } from './pointnet-seg.ts';
 
 /** Options every model understands; model-specific ones ride along in `extra`. */

@@ -1,5 +1,5 @@
 import { BACKEND_REQUESTS, type BackendRequest } from '../backend/select.ts';
-import type { PointNetEncoderWidths } from '../models/pointnet.ts';
+import type { PointNetEncoderWidths } from '../models/pointnet-encoder.ts';
 import { parseInitializer, type InitializerSpec } from '../nn/init/index.ts';
 import { ConfigReader } from '../util/config-reader.ts';
 import { ConfigError } from '../util/errors.ts';

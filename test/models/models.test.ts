@@ -137,4 +137,9 @@ describe('issue 4 models', () => {
     tf.dispose([inputs, categories, logits, auxiliaryLoss ?? []]);
     narrow.dispose();
   });
+
+  it('refuses empty or fractional encoder widths with a message that shows them', () => {
+    expect(() => createModel('pointnet-vanilla', { rng: new Rng(1), numClasses: 4, encoder: [[], [128]] })).toThrow(/two non-empty lists of positive integers .*got \[\[\],\[128\]\]/);
+    expect(() => createModel('pointnet-seg', { rng: new Rng(1), numClasses: 4, encoder: [[64], [1.5]] })).toThrow(/got \[\[64\],\[1.5\]\]/);
+  });
 });
