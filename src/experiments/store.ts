@@ -20,7 +20,8 @@ import type { EpochMetrics } from '../train/run.ts';
 import { FormatError } from '../util/errors.ts';
 import type { PlannedRun } from './study.ts';
 
-export const STORE_SCHEMA_VERSION = 1;
+/** 2 added runs.validation_metric; a version-1 file is upgraded in place when opened for writing. */
+export const STORE_SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,6 +57,7 @@ CREATE TABLE IF NOT EXISTS runs (
   final              TEXT,
   best_epoch         INTEGER,
   best_metric        REAL,
+  validation_metric  REAL,
   epochs             INTEGER,
   packed_bytes       INTEGER,
   float32_bytes      INTEGER,
@@ -129,6 +131,8 @@ export interface RunRow {
   final: Evaluation | null;
   best_epoch: number | null;
   best_metric: number | null;
+  /** Primary metric on the run's validation hold-out after the last epoch; null without one. */
+  validation_metric: number | null;
   epochs: number | null;
   packed_bytes: number | null;
   float32_bytes: number | null;
@@ -179,6 +183,8 @@ export interface CompletedOutcome {
   task: string;
   environment: Record<string, unknown>;
   final: Evaluation;
+  /** After the last epoch, on the run's validation hold-out (config `validation`), if any. */
+  finalValidation?: Evaluation;
   best: { epoch: number; metric: number };
   history: EpochMetrics[];
   epochs: number;
@@ -219,6 +225,7 @@ export class ResultsStore {
         db.exec(SCHEMA);
         const version = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get();
         if (!version) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(STORE_SCHEMA_VERSION));
+        else if (Number(version.value) === 1) upgradeFromVersion1(db);
         else if (Number(version.value) !== STORE_SCHEMA_VERSION) throw new Error(`schema version ${version.value}, this bitpoint reads ${STORE_SCHEMA_VERSION}`);
       } else {
         const table = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'runs'`).get();
@@ -312,7 +319,7 @@ export class ResultsStore {
       UPDATE runs SET status = 'completed', error = NULL, task = @task, environment = @environment, metric_name = @metric_name,
         metric = @metric, overall_accuracy = @overall_accuracy, mean_class_accuracy = @mean_class_accuracy,
         instance_miou = @instance_miou, class_miou = @class_miou, final = @final, best_epoch = @best_epoch,
-        best_metric = @best_metric, epochs = @epochs, packed_bytes = @packed_bytes, float32_bytes = @float32_bytes,
+        best_metric = @best_metric, validation_metric = @validation_metric, epochs = @epochs, packed_bytes = @packed_bytes, float32_bytes = @float32_bytes,
         compression_ratio = @compression_ratio, measured_sparsity = @measured_sparsity, compression = @compression,
         duration_s = @duration_s, finished_at = @finished_at
       WHERE config_hash = @config_hash`);
@@ -336,6 +343,7 @@ export class ResultsStore {
         final: JSON.stringify(final),
         best_epoch: outcome.best.epoch,
         best_metric: Number.isFinite(outcome.best.metric) ? outcome.best.metric : null,
+        validation_metric: outcome.finalValidation ? primaryOf(outcome.finalValidation) : null,
         epochs: outcome.epochs,
         packed_bytes: outcome.compression.packedBytes,
         float32_bytes: outcome.compression.float32Bytes,
@@ -394,6 +402,15 @@ export class ResultsStore {
   }
 }
 
+/** Version 1 → 2: the validation metric column (null for the runs already there: they had no hold-out). */
+function upgradeFromVersion1(db: Database.Database): void {
+  db.transaction(() => {
+    const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('runs')`).all();
+    if (!columns.some((c) => c.name === 'validation_metric')) db.exec(`ALTER TABLE runs ADD COLUMN validation_metric REAL`);
+    db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(STORE_SCHEMA_VERSION));
+  })();
+}
+
 function primaryOf(evaluation: Evaluation): number | null {
   return (evaluation.task === 'segmentation' ? evaluation.instance_miou : evaluation.overall_accuracy) ?? null;
 }
@@ -412,5 +429,7 @@ function parseRunRow(row: Record<string, unknown>): RunRow {
     const value = row[column];
     out[column] = typeof value === 'string' ? (JSON.parse(value) as unknown) : null;
   }
+  // Read-only files of schema version 1 have no validation column.
+  out['validation_metric'] ??= null;
   return out as unknown as RunRow;
 }

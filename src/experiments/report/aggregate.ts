@@ -31,6 +31,8 @@ export interface Cell {
   /** mean_class_accuracy or class_miou. */
   secondary_name: string;
   secondary: Stat | null;
+  /** The metric on the runs' validation hold-out (config `validation`); null without one. */
+  validation: Stat | null;
   retained: Stat | null;
   packed_bytes: Stat | null;
   compression_ratio: Stat | null;
@@ -97,6 +99,7 @@ export function aggregate(rows: readonly RunRow[], reference: string | null): Ce
       metric: stat(group.map((r) => r.metric!)),
       secondary_name: segmentation ? 'class_miou' : 'mean_class_accuracy',
       secondary: optionalStat(group.map((r) => (segmentation ? r.class_miou : r.mean_class_accuracy))),
+      validation: optionalStat(group.map((r) => r.validation_metric)),
       retained: retained.length ? stat(retained) : null,
       packed_bytes: optionalStat(group.map((r) => r.packed_bytes)),
       compression_ratio: optionalStat(group.map((r) => r.compression_ratio)),

@@ -72,6 +72,7 @@ interface Table {
 export function resultsTable(cells: Cell[], reference: string | null): Table {
   const withInitializer = new Set(cells.map((c) => c.initializer)).size > 1;
   const withSparsity = cells.some((c) => c.sparsity > 0 || (c.measured_sparsity?.mean ?? 0) > 0);
+  const withValidation = cells.some((c) => c.validation !== null);
   const header = [
     'task',
     'method',
@@ -82,6 +83,7 @@ export function resultsTable(cells: Cell[], reference: string | null): Table {
     'metric',
     'mean ± std (%)',
     'secondary (%)',
+    ...(withValidation ? ['validation (%)'] : []),
     ...(reference ? [`retained vs ${reference} (%)`] : []),
     'packed size',
     'vs float32',
@@ -97,6 +99,7 @@ export function resultsTable(cells: Cell[], reference: string | null): Table {
     metricTitle(c.metric_name).replace(' (%)', ''),
     formatPercent(c.metric),
     formatPercent(c.secondary),
+    ...(withValidation ? [formatPercent(c.validation)] : []),
     ...(reference ? [formatPercent(c.retained)] : []),
     formatBytes(c.packed_bytes),
     formatRatio(c.compression_ratio),
