@@ -49,6 +49,7 @@ export {
   openSegmentationDataset,
   type OpenDatasetOptions,
 } from './datasets/open.ts';
+export { holdOut, subset } from './datasets/hold-out.ts';
 export { detectLayout } from './datasets/detect-layout.ts';
 export { openModelNetOff } from './datasets/modelnet-off.ts';
 export { openModelNetResampled, type ResampledOptions } from './datasets/modelnet-resampled.ts';
