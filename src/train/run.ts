@@ -10,6 +10,7 @@ import type { Dataset } from '../data/datasets/dataset.ts';
 import { presetPolicy, summarizeModel, type ModelSummary } from '../compress/index.ts';
 import { resolvePolicy } from '../compress/resolve.ts';
 import { BitpointError, TrainingError } from '../util/errors.ts';
+import { FlipRatio } from '../compress/quantizers/flip-ratio.ts';
 import { captureModelState, listed, loadCheckpoint, restoreModelState, saveCheckpoint } from './checkpoint.ts';
 import { initializeFromRun } from './init-from.ts';
 import { evaluateDataset, primaryMetric, type Evaluation } from './evaluate.ts';
@@ -33,6 +34,12 @@ export interface EpochMetrics {
   learning_rate: number;
   samples_per_s: number;
   seconds: number;
+  /**
+   * Binary and ternary models: the mean over the epoch's steps of the fraction of weight codes
+   * each step changed (larq's flip ratio). High values mean latent weights oscillate around the
+   * thresholds; it falls towards 0 as training settles.
+   */
+  flip_ratio?: number;
   /** On the held-out part of the training split, when the config has `validation`. */
   validation?: Evaluation;
   test?: Evaluation;
@@ -202,6 +209,8 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     }
   }
 
+  const flips = new FlipRatio(model);
+  const trackFlips = flips.trackedLayers().length > 0;
   const workers = workerCount(config, backend);
   const parallel = workers > 0 ? await DataParallel.start(spec, workers, model.parameters()) : null;
   const saveState = async (file: string, epoch: number, batchesDone: number, sums: EpochSums | null) => {
@@ -224,6 +233,8 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
       // Time already spent on this epoch before an interruption counts towards its samples/s.
       const epochStart = performance.now() - earlierSeconds * 1000;
       let batchIndex = 0;
+      let flipSum = 0;
+      let flipSteps = 0;
       for await (const batch of batchStream(train, { batchSize: config.batchSize, seed: config.seed, epoch, training: true, config })) {
         try {
           if (batchIndex < skipBatches) continue;
@@ -235,6 +246,10 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
           } else {
             reseedStochasticModules(model, config.seed, 0, trainer.step);
             result = trainer.trainStep(batch);
+          }
+          if (trackFlips) {
+            const ratio = flips.update().total;
+            if (ratio !== null) (flipSum += ratio, flipSteps++);
           }
           lossSum += result.loss * batch.ids.length;
           correct += result.correct;
@@ -262,6 +277,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
         learning_rate: schedule(trainer.step, stepsPerEpoch),
         samples_per_s: samples / trainSeconds,
         seconds: trainSeconds,
+        ...(flipSteps > 0 ? { flip_ratio: flipSum / flipSteps } : {}),
       };
       const last = epoch === config.epochs - 1;
       if (last || (epoch + 1) % config.evalEvery === 0) {
@@ -283,6 +299,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     }
   } finally {
     await parallel?.close();
+    flips.dispose();
   }
 
   const lastLine = history[history.length - 1];
