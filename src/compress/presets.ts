@@ -27,6 +27,8 @@
  *                       layer with the range picked from the first batch ('auto': unsigned after
  *                       a ReLU). LSQ rather than DoReFa: it learns the clipping range, which
  *                       matters most at 2–4 bits, and needs no [0, 1] activation clip.
+ *   intK-weights        the same weights, float activations (WK/A32: the k-bit counterpart of
+ *                       TWN, which quantizes weights only), K = 8, 4, 3, 2
  *   prune-S             gradual magnitude pruning to S% (50, 80, 90, 95), layer-wise, every layer
  *                       but the first; Zhu & Gupta's cubic schedule from 10% to 60% of training
  *                       in 20 steps, float weights
@@ -96,6 +98,14 @@ for (const bits of [8, 4, 3, 2]) {
       { match: '*', weights: { name: 'lsq', bits, perChannel: true, range: 'signed' }, activations: { name: 'lsq', bits, range: 'auto' } },
       FIRST_LAST_FP,
     ],
+  });
+}
+
+for (const bits of [8, 4, 3, 2]) {
+  PRESETS[`int${bits}-weights`] = () => ({
+    name: `int${bits}-weights`,
+    description: `${bits}-bit LSQ weights (per output channel), float activations, first and last layer full precision`,
+    layers: [{ match: '*', weights: { name: 'lsq', bits, perChannel: true, range: 'signed' } }, FIRST_LAST_FP],
   });
 }
 

@@ -68,7 +68,7 @@ describe('compression policies', () => {
 
   it('every preset parses, applies to both PointNets and round-trips as JSON', () => {
     expect(PRESET_NAMES).toEqual(
-      expect.arrayContaining(['fp', 'binary', 'bipointnet', 'xnor', 'ternary-twn', 'ternary-ttq', 'ternary-sparsity-50', 'int8', 'int4', 'int3', 'int2', 'prune-50', 'prune-80', 'prune-90', 'prune-95']),
+      expect.arrayContaining(['fp', 'binary', 'bipointnet', 'xnor', 'ternary-twn', 'ternary-ttq', 'ternary-sparsity-50', 'int8', 'int4', 'int3', 'int2', 'int4-weights', 'prune-50', 'prune-80', 'prune-90', 'prune-95']),
     );
     for (const name of PRESET_NAMES) {
       const policy = resolvePolicy(name);
@@ -83,6 +83,18 @@ describe('compression policies', () => {
         model.dispose();
       }
     }
+  });
+
+  it('int4-weights: 4-bit LSQ weights per channel, float activations, first and last layer full precision', () => {
+    const model = vanilla();
+    applyPolicy(model, resolvePolicy('int4-weights'));
+    for (const [name, layer] of model.weightLayers()) {
+      const fp = name === model.firstLayer || name === model.lastLayer;
+      expect(layer.weightQuantizer.kind, name).toBe(fp ? 'identity' : 'lsq');
+      expect(layer.weightQuantizer.bits, name).toBe(fp ? 32 : 4);
+      expect(layer.inputQuantizer.kind, name).toBe('identity');
+    }
+    model.dispose();
   });
 
   it('bipointnet: binary everywhere but first and last, LSR, EMA pooling, hidden ReLUs removed', () => {
