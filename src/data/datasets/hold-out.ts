@@ -1,3 +1,4 @@
+import { BitpointError } from '../../util/errors.ts';
 import { Rng } from '../../util/rng.ts';
 import type { Dataset } from './dataset.ts';
 
@@ -8,8 +9,8 @@ import type { Dataset } from './dataset.ts';
  *   const { train, validation } = holdOut(await openDataset('synth-cls', { split: 'train' }), 0.2);
  *
  * Stratified: each class (classification, images) or category (part segmentation) gives the
- * same fraction, rounded, and at least one sample when it has two or more, so every class is
- * both learned and validated. Which samples go is seeded by `seed` alone, not by a run's seed,
+ * same fraction, rounded, at least one sample and at most all but one when it has two or more,
+ * so every such class is both learned and validated. Which samples go is seeded by `seed` alone, not by a run's seed,
  * so runs with different seeds validate on the same samples and can be compared.
  * Both halves are views: samples load (and cache) through the original data set.
  */
@@ -29,11 +30,12 @@ export function holdOut<D extends Dataset>(dataset: D, fraction: number, seed = 
   for (const group of [...groups.keys()].sort((a, b) => a - b)) {
     const members = groups.get(group)!;
     rng.shuffle(members);
-    const count = members.length < 2 ? 0 : Math.max(1, Math.round(members.length * fraction));
+    const count = members.length < 2 ? 0 : Math.min(members.length - 1, Math.max(1, Math.round(members.length * fraction)));
     held.push(...members.slice(0, count));
     kept.push(...members.slice(count));
   }
-  if (held.length === 0) throw new RangeError(`the ${dataset.split} split of '${dataset.name}' (${dataset.root}) has no class with two or more samples: too few to hold out a validation set`);
+  // A user's data set and config, not a programming error: the CLI prints it as one line.
+  if (held.length === 0) throw new BitpointError(`the ${dataset.split} split of '${dataset.name}' (${dataset.root}) has no class with two or more samples: too few to hold out a validation set`);
   const byIndex = (a: number, b: number) => a - b;
   return { train: subset(dataset, kept.sort(byIndex)), validation: subset(dataset, held.sort(byIndex)) };
 }

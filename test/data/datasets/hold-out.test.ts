@@ -4,6 +4,7 @@ import { holdOut } from '../../../src/data/datasets/hold-out.ts';
 import { openBundledMnist } from '../../../src/data/datasets/mnist-bundled.ts';
 import { openModelNetOff } from '../../../src/data/datasets/modelnet-off.ts';
 import { openShapeNetPart } from '../../../src/data/datasets/shapenet-part.ts';
+import { BitpointError } from '../../../src/util/errors.ts';
 import { FIXTURES } from './helpers.ts';
 
 const count = (labels: Int32Array, value: number) => labels.filter((l) => l === value).length;
@@ -40,6 +41,8 @@ describe('holding out a validation set from a training split', () => {
       }
     }
     await expect(validation.get(2)).rejects.toThrow(/outside a subset of 2/);
+    // A large fraction still leaves every class one training shape.
+    expect(Array.from(holdOut(train, 0.9).train.labels)).toEqual([0, 1]);
   });
 
   it('stratifies part segmentation by category', async () => {
@@ -62,6 +65,7 @@ describe('holding out a validation set from a training split', () => {
     expect(() => holdOut(train, 0)).toThrow(/fraction must be in \(0, 1\), got 0/);
     expect(() => holdOut(train, 1)).toThrow(/fraction must be in \(0, 1\)/);
     // One test shape per class: nothing can be held out.
+    expect(() => holdOut(train, 0.5)).toThrow(BitpointError);
     expect(() => holdOut(train, 0.5)).toThrow(/test split of 'ModelNet-tiny' \(.*ModelNet-tiny\) has no class with two or more samples/);
   });
 });
