@@ -35,6 +35,10 @@
  *                          BiPointNet uses hardtanh there; before sign() hardtanh is the identity in
  *                          the forward pass and gives the same clipped straight-through gradient,
  *                          so "none" is equivalent for every block whose output is binarized.
+ *   realShortcuts          adds each Linear–BN block's real-valued input to its output wherever the
+ *                          block's input is quantized (Bi-Real Net; ReActNet's channel repeat for a
+ *                          wider output, a mean over channel groups for a narrower one). The 1-bit
+ *                          products stay 1-bit; the sum is a float addition per output value.
  *
  * `extends: "<preset>"` starts from a preset's rules and switches (own rules come after).
  * `applyPolicy` expects a freshly built model and must run before the Trainer is constructed
@@ -83,6 +87,7 @@ export interface PolicyRule {
 export interface ModelSwitches {
   entropyMaximizingPool?: boolean;
   hiddenActivation?: 'keep' | 'none';
+  realShortcuts?: boolean;
 }
 
 /** A policy as written in JSON. */
@@ -115,7 +120,7 @@ export interface ResolvedPolicy {
   name: string;
   description: string;
   layers: ResolvedRule[];
-  model: Required<ModelSwitches>;
+  model: Required<Omit<ModelSwitches, 'realShortcuts'>> & { realShortcuts?: true };
 }
 
 const RULE_KEYS = ['weights', 'activations', 'prune', 'outputScale', 'thresholdSpread'] as const;
@@ -141,11 +146,13 @@ export function parsePolicy(raw: unknown, path = 'compress'): ResolvedPolicy {
   if (!Array.isArray(rulesRaw)) throw new ConfigError(at('layers'), 'must be a list of rules');
   const rules = rulesRaw.map((rule, i) => parseRule(rule, at(`layers.${i}`)));
   const modelReader = reader.child('model', { optional: true });
-  const model: Required<ModelSwitches> = {
+  const model: ResolvedPolicy['model'] = {
     entropyMaximizingPool: modelReader?.boolean('entropyMaximizingPool', { default: base?.model.entropyMaximizingPool ?? false }) ?? base?.model.entropyMaximizingPool ?? false,
     hiddenActivation:
       modelReader?.oneOf('hiddenActivation', ['keep', 'none'] as const, { default: base?.model.hiddenActivation ?? 'keep' }) ?? base?.model.hiddenActivation ?? 'keep',
   };
+  // Only when on, so that policies without it keep their resolved form (and run config hashes).
+  if (modelReader?.boolean('realShortcuts', { default: base?.model.realShortcuts ?? false }) ?? base?.model.realShortcuts) model.realShortcuts = true;
   modelReader?.done();
   reader.done();
   return { name, description, layers: [...(base?.layers ?? []), ...rules], model };
@@ -241,6 +248,8 @@ export interface PolicyReport {
     entropyMaximizingPool: string[];
     /** Blocks whose activation was removed (hiddenActivation: none). */
     hiddenActivationRemoved: string[];
+    /** Blocks given a real-valued shortcut (realShortcuts). */
+    shortcuts: string[];
   };
   /** E.g. rules that matched no layer. */
   warnings: string[];
@@ -363,16 +372,25 @@ export function applyPolicy(model: CompressibleModel, policy: CompressionPolicy 
 
   const pools: string[] = [];
   const removed: string[] = [];
+  const shortcuts: string[] = [];
   for (const [path, module] of model.namedModules()) {
     if (module instanceof GlobalMaxPool) {
       module.entropyMaximizing = resolved.model.entropyMaximizingPool;
       if (resolved.model.entropyMaximizingPool) pools.push(path);
     }
     if (resolved.model.hiddenActivation === 'none' && removeActivation(module)) removed.push(path);
+    if (resolved.model.realShortcuts && addShortcut(module, path)) shortcuts.push(path);
   }
   if (resolved.model.entropyMaximizingPool && pools.length === 0) warnings.push('entropyMaximizingPool: the model has no GlobalMaxPool');
+  if (resolved.model.realShortcuts && shortcuts.length === 0) warnings.push('realShortcuts: no Linear–BN block of the model has a quantized input');
 
-  return { policy: resolved.name, layers: assignments, model: { entropyMaximizingPool: pools, hiddenActivationRemoved: removed }, warnings, pruningSchedule };
+  return {
+    policy: resolved.name,
+    layers: assignments,
+    model: { entropyMaximizingPool: pools, hiddenActivationRemoved: removed, shortcuts },
+    warnings,
+    pruningSchedule,
+  };
 }
 
 /** β ← uniform in ±spread, one value per channel. */
@@ -389,5 +407,20 @@ function removeActivation(module: Module): boolean {
   const block = module as unknown as { activation?: unknown };
   if (block.activation !== 'relu' && block.activation !== 'leaky_relu') return false;
   block.activation = 'none';
+  return true;
+}
+
+/**
+ * Linear–BN–activation blocks also expose `shortcut` and their `linear`; a block whose input is
+ * quantized gets the real-valued shortcut. Returns true if set.
+ */
+function addShortcut(module: Module, path: string): boolean {
+  const block = module as unknown as { shortcut?: unknown; linear?: QuantizedLayer & { inFeatures: number; outFeatures: number } };
+  if (typeof block.shortcut !== 'boolean' || !block.linear || block.linear.inputQuantizer.kind === 'identity') return false;
+  const { inFeatures, outFeatures } = block.linear;
+  if (outFeatures % inFeatures !== 0 && inFeatures % outFeatures !== 0) {
+    throw new ConfigError('compress.model.realShortcuts', `block ${path} maps ${inFeatures} to ${outFeatures} channels; a shortcut needs one width to divide the other`);
+  }
+  block.shortcut = true;
   return true;
 }

@@ -12,6 +12,9 @@
  *                       of the first layer's outputs are planes through each cloud's centre and keep
  *                       only point directions; on synth-cls this lifted binarized vanilla PointNet
  *                       from 0.35 to 0.54 test accuracy after 7 epochs (256 points, seed 1).
+ *   bipointnet-shortcut bipointnet-dither + a real-valued shortcut around every binarized block
+ *                       (Bi-Real Net, ReActNet: the 1-bit products are unchanged, the block's float
+ *                       input is added to its output). Training only: not in the packed format yet.
  *   xnor                ste_sign weights × mean|W| per output channel, ste_sign activations
  *   binary-ema, xnor-ema  the two baselines with EMA max pooling (no LSR)
  *
@@ -57,6 +60,13 @@ const PRESETS: Record<string, () => CompressionPolicy> = {
     policy.name = 'bipointnet-dither';
     policy.description = 'BiPointNet with dithered sign thresholds after the first layer (its BatchNorm shifts start uniform in ±1.5)';
     policy.layers!.push({ match: 'first', thresholdSpread: 1.5 });
+    return policy;
+  },
+  'bipointnet-shortcut': () => {
+    const policy = PRESETS['bipointnet-dither']!();
+    policy.name = 'bipointnet-shortcut';
+    policy.description = 'BiPointNet with dithered first-layer thresholds and a real-valued shortcut around every binarized block (Bi-Real Net)';
+    policy.model = { ...policy.model, realShortcuts: true };
     return policy;
   },
   xnor: () =>

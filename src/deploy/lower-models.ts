@@ -37,6 +37,7 @@ class ProgramBuilder {
 
   /** Linear → BatchNorm → activation, as `LinearBnAct` computes it. */
   block(name: string, block: LinearBnAct, input: string, result?: DenseOp['result']): string {
+    if (block.shortcut) throw new ExportError(`${name}: real-valued shortcuts (the policy's realShortcuts) are not in the packed format yet`);
     const activation = activationOf(block.activation);
     return this.dense(`${name}.linear`, block.linear, { input, output: name, batchNorm: block.bn, activation, slope: DGCNN_NEGATIVE_SLOPE, result });
   }

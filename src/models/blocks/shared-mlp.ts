@@ -23,6 +23,12 @@ export class LinearBnAct extends Module {
   readonly linear: Linear;
   readonly bn: BatchNorm | null;
   readonly activation: 'relu' | 'leaky_relu' | 'none';
+  /**
+   * Adds the block's real-valued input to its output (Bi-Real Net's shortcut; ReActNet's for a
+   * change of width), so that information the binarized input loses still reaches later layers.
+   * Set by the policy switch `realShortcuts`; see `channelShortcut` for widths that differ.
+   */
+  shortcut = false;
 
   constructor(inFeatures: number, outFeatures: number, options: SharedMlpOptions) {
     super();
@@ -36,14 +42,35 @@ export class LinearBnAct extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tfc.tidy(() => {
-      let y = this.linear.forward(x);
-      if (this.bn && this.activation === 'relu') return this.bn.forward(y, { relu: true });
-      if (this.bn) y = this.bn.forward(y);
-      if (this.activation === 'relu') y = tfc.relu(y);
-      else if (this.activation === 'leaky_relu') y = tfc.leakyRelu(y, 0.2);
-      return y;
+      const y = this.transform(x);
+      return this.shortcut ? tfc.add(y, channelShortcut(x, this.linear.outFeatures)) : y;
     });
   }
+
+  private transform(x: tf.Tensor): tf.Tensor {
+    let y = this.linear.forward(x);
+    if (this.bn && this.activation === 'relu') return this.bn.forward(y, { relu: true });
+    if (this.bn) y = this.bn.forward(y);
+    if (this.activation === 'relu') y = tfc.relu(y);
+    else if (this.activation === 'leaky_relu') y = tfc.leakyRelu(y, 0.2);
+    return y;
+  }
+}
+
+/**
+ * x [..., C] to [..., out] without parameters: the identity for out = C; the channels repeated
+ * out/C times for a wider output (ReActNet concatenates copies); the mean of every C/out-th channel
+ * for a narrower one. Output channel j reads input channels ≡ j (mod out) or j mod C.
+ */
+export function channelShortcut(x: tf.Tensor, outFeatures: number): tf.Tensor {
+  const channels = x.shape[x.rank - 1]!;
+  if (channels === outFeatures) return x;
+  if (outFeatures % channels === 0) return tfc.concat(new Array<tf.Tensor>(outFeatures / channels).fill(x), x.rank - 1);
+  if (channels % outFeatures === 0) {
+    const groups = channels / outFeatures;
+    return tfc.mean(tfc.reshape(x, [...x.shape.slice(0, -1), groups, outFeatures]), x.rank - 1);
+  }
+  throw new RangeError(`no shortcut from ${channels} to ${outFeatures} channels: one must divide the other`);
 }
 
 export class SharedMlp extends Module {
