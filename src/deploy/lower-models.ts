@@ -37,9 +37,15 @@ class ProgramBuilder {
 
   /** Linear → BatchNorm → activation, as `LinearBnAct` computes it. */
   block(name: string, block: LinearBnAct, input: string, result?: DenseOp['result']): string {
-    if (block.shortcut) throw new ExportError(`${name}: real-valued shortcuts (the policy's realShortcuts) are not in the packed format yet`);
     const activation = activationOf(block.activation);
-    return this.dense(`${name}.linear`, block.linear, { input, output: name, batchNorm: block.bn, activation, slope: DGCNN_NEGATIVE_SLOPE, result });
+    const options = { batchNorm: block.bn, activation, slope: DGCNN_NEGATIVE_SLOPE };
+    if (!block.shortcut) return this.dense(`${name}.linear`, block.linear, { ...options, input, output: name, result });
+    // The sum is taken before any max over rows, so the max cannot be fused into the layer.
+    const body = this.dense(`${name}.linear`, block.linear, { ...options, input, output: `${name}.body` });
+    const sum = result?.kind === 'max' ? `${name}.sum` : name;
+    this.ops.push({ op: 'shortcut', input: body, source: input, output: sum });
+    if (result?.kind === 'max') this.ops.push({ op: 'max_rows', input: sum, output: name, entropyMaximizing: result.entropyMaximizing });
+    return name;
   }
 
   /** A shared MLP; with `pool`, the last layer's output is max-pooled over rows. */
@@ -94,6 +100,8 @@ function inputsOf(op: Op): string[] {
       return [op.input, op.neighbours];
     case 'conv2d':
       return [op.dense.input];
+    case 'shortcut':
+      return [op.input, op.source];
     default:
       return [op.input];
   }

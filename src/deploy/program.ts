@@ -158,7 +158,20 @@ export interface FlattenOp {
   output: string;
 }
 
-export type Op = DenseOp | PoolOp | ConcatOp | TransformOp | KnnOp | EdgeMaxOp | EdgeFeaturesOp | GroupMaxOp | Conv2dOp | MaxPool2dOp | FlattenOp;
+/**
+ * Bi-Real Net's real-valued shortcut: output = input + the block's own input `source` mapped to
+ * the output's channels without parameters (as `channelShortcut` in src/models/blocks): the same
+ * channels; repeated (output channel j reads source channel j mod C); or the mean of the source
+ * channels ≡ j (mod out). Both buffers are float and have the same rows.
+ */
+export interface ShortcutOp {
+  op: 'shortcut';
+  input: string;
+  source: string;
+  output: string;
+}
+
+export type Op = ShortcutOp | DenseOp | PoolOp | ConcatOp | TransformOp | KnnOp | EdgeMaxOp | EdgeFeaturesOp | GroupMaxOp | Conv2dOp | MaxPool2dOp | FlattenOp;
 
 export interface ProgramHeader {
   /** The registry name and what the model's task is. */

@@ -124,6 +124,18 @@ describe('engine vs tfjs, compressed', () => {
       });
     }
   }
+  it('bipointnet-shortcut: real-valued shortcuts that repeat, keep and average channels, before the max', () => {
+    // encoder 8 → 16 repeats, 16 → 16 keeps, 16 → 32 repeats before the max; head 32 → 512
+    // repeats, 512 → 256 averages pairs
+    const encoder = [[8], [16, 16, 32]] as const;
+    for (const kernels of ['wasm', 'js'] as const) {
+      const built = build('pointnet-vanilla', 'bipointnet-shortcut', 5, { encoder });
+      const program = readPackedModel(built.bytes).header.program;
+      expect(program.filter((op) => op.op === 'shortcut')).toHaveLength(5);
+      const { logitsTf, logitsEngine } = compare(built, 40, 7, kernels);
+      expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(1e-4);
+    }
+  });
   it('dgcnn and pointnet-seg with bipointnet (edge features and split layers on bits)', () => {
     for (const [name, options] of [['dgcnn', { k: 4 }], ['pointnet-seg', { numCategories: 2 }]] as const) {
       const built = build(name, 'bipointnet', 2, options);

@@ -153,6 +153,16 @@ export class Engine {
           define(op.output, { rows: denseRows(op, input.rows), channels: op.outChannels, bits: op.result.kind === 'sign' });
           break;
         }
+        case 'shortcut': {
+          const input = shapeOf(op.input);
+          const source = shapeOf(op.source);
+          const fits = input.channels % source.channels === 0 || source.channels % input.channels === 0;
+          if (source.rows !== input.rows || !fits || source.bits || input.bits) {
+            throw new Error(`${this.file}: shortcut ${op.output} cannot add ${op.source} [${source.rows}, ${source.channels}] to ${op.input} [${input.rows}, ${input.channels}]`);
+          }
+          define(op.output, { rows: input.rows, channels: input.channels, bits: false });
+          break;
+        }
         case 'edge_max':
           define(op.dense.output, { rows: shapeOf(op.dense.input).rows, channels: op.dense.outChannels, bits: false });
           break;
@@ -327,6 +337,12 @@ export class Engine {
           else meanRows(input.f32!, input.rows, input.channels, y);
           if (offset !== 0) for (let c = 0; c < y.length; c++) y[c] = Math.fround(y[c]! + offset);
         };
+      }
+      case 'shortcut': {
+        const input = get(op.input);
+        const source = get(op.source);
+        const out = get(op.output);
+        return () => addShortcut(input.f32!, source.f32!, input.rows, input.channels, source.channels, out.f32!);
       }
       case 'max_pool2d': {
         const input = get(op.input);
@@ -551,3 +567,22 @@ function maxPool2x2(x: Float32Array, height: number, width: number, channels: nu
   }
 }
 
+
+/** y = x + the source's channels repeated (wider x) or averaged in groups (narrower x); see ShortcutOp. */
+function addShortcut(x: Float32Array, source: Float32Array, rows: number, channels: number, sourceChannels: number, y: Float32Array): void {
+  const groups = sourceChannels > channels ? sourceChannels / channels : 1;
+  for (let r = 0; r < rows; r++) {
+    const row = r * channels;
+    const sourceRow = r * sourceChannels;
+    for (let j = 0; j < channels; j++) {
+      let shortcut: number;
+      if (groups === 1) shortcut = source[sourceRow + (j % sourceChannels)]!;
+      else {
+        shortcut = 0;
+        for (let g = 0; g < groups; g++) shortcut += source[sourceRow + g * channels + j]!;
+        shortcut = Math.fround(shortcut / groups);
+      }
+      y[row + j] = Math.fround(x[row + j]! + shortcut);
+    }
+  }
+}
