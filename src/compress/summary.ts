@@ -242,8 +242,15 @@ export function summarizeModel(model: SummarizableModel, options: SummaryOptions
       'BatchNorm counted as float32 (γ, β, running mean, running variance)',
       'scales, steps and biases counted as float32',
       'MACs for one example; per-point layers scale with the number of points',
+      ...shortcutNote(options.report),
     ],
   };
+}
+
+/** Shortcuts hold no weights, so only a note: their float additions are not MACs. */
+function shortcutNote(report: PolicyReport | undefined): string[] {
+  const blocks = report?.model.shortcuts ?? [];
+  return blocks.length === 0 ? [] : [`real-valued shortcuts around ${blocks.length} blocks (${blocks.join(', ')}): one float addition per output value, no weights`];
 }
 
 function formatCount(value: number): string {

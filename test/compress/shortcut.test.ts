@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/backend/select.ts';
 import { applyPolicy } from '../../src/compress/policy.ts';
 import { resolvePolicy } from '../../src/compress/resolve.ts';
+import { summarizeModel } from '../../src/compress/summary.ts';
 import { channelShortcut, LinearBnAct } from '../../src/models/blocks/shared-mlp.ts';
 import type { PointNet } from '../../src/models/pointnet.ts';
 import { createModel } from '../../src/models/registry.ts';
@@ -44,6 +45,12 @@ describe('real-valued shortcuts (Bi-Real Net) around binarized blocks', () => {
     expect(report.model.shortcuts).toEqual(['encoder2.0', 'encoder2.1', 'head.fc1', 'head.fc2']);
     expect(model.encoder1.layers[0]!.shortcut).toBe(false);
     expect(report.warnings).toEqual([]);
+    // no weights: the summary's sizes are bipointnet-dither's, with a note
+    const summary = summarizeModel(model, { report });
+    expect(summary.notes.at(-1)).toMatch(/^real-valued shortcuts around 4 blocks \(encoder2\.0, encoder2\.1, head\.fc1, head\.fc2\)/);
+    const plainModel = compact();
+    const plainReport = applyPolicy(plainModel, resolvePolicy('bipointnet-dither'), { rng: new Rng(1) });
+    expect(summary.packed_bytes).toBe(summarizeModel(plainModel, { report: plainReport }).packed_bytes);
 
     // block output = BN(linear(sign x)) + repeat(x): check against the block without its shortcut
     const block = model.encoder2.layers[1]!;
