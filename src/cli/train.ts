@@ -12,7 +12,7 @@ export const trainCommand: Command = {
   summary: 'Train a model; writes runs/<name>/ (config, environment, metrics.jsonl, checkpoints, result.json).',
   usage:
     'bitpoint train [--config FILE] [--model M] [--dataset D] [--compress P] [--epochs N] [--batch-size N] [--points N] ' +
-    '[--optimizer adam|sgd] [--lr X] [--schedule cosine|step|constant] [--seed N] [--backend B] [--workers N] [--validation F] [--init-from RUN[:best|last]] [--name NAME] [--out DIR] [--resume] [--json]',
+    '[--optimizer adam|sgd] [--lr X] [--schedule cosine|step|constant] [--seed N] [--backend B] [--workers N] [--validation F] [--init-from RUN[:best|last]] [--distill RUN[:best|last]] [--name NAME] [--out DIR] [--resume] [--json]',
   flags: {
     config: { type: 'string' },
     model: { type: 'string' },
@@ -28,6 +28,7 @@ export const trainCommand: Command = {
     workers: { type: 'string' },
     validation: { type: 'string' },
     'init-from': { type: 'string' },
+    distill: { type: 'string' },
     name: { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'boolean' },
@@ -56,6 +57,7 @@ export const trainCommand: Command = {
     set('backend', stringFlag(ctx, 'backend'));
     set('name', stringFlag(ctx, 'name'));
     set('initFrom', stringFlag(ctx, 'init-from'));
+    set('distill', stringFlag(ctx, 'distill'));
     set('validation', numberFlag(ctx, 'validation', { min: 0 }));
     const workers = stringFlag(ctx, 'workers');
     if (workers !== undefined) set('workers', workers === 'auto' ? 'auto' : numberFlag(ctx, 'workers', { integer: true, min: 0 }));

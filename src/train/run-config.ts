@@ -61,6 +61,11 @@ export interface RunConfig {
    * source lacks keep their initialization (and data-dependent ones initialize on the first batch).
    */
   initFrom: InitFromConfig | null;
+  /**
+   * Knowledge distillation from a trained run (src/train/distillation.ts). Absent: the labels
+   * alone, and configs without it keep their hashes.
+   */
+  distill?: DistillConfig;
 }
 
 export interface InitFromConfig {
@@ -71,8 +76,37 @@ export interface InitFromConfig {
 
 export const RUN_CONFIG_KEYS = [
   'name', 'model', 'modelOptions', 'dataset', 'points', 'sampling', 'normals', 'epochs', 'batchSize', 'optimizer', 'schedule',
-  'labelSmoothing', 'clip', 'augment', 'compress', 'seed', 'backend', 'workers', 'evalEvery', 'initFrom',
+  'labelSmoothing', 'clip', 'augment', 'compress', 'seed', 'backend', 'workers', 'evalEvery', 'validation', 'initFrom', 'distill',
 ] as const;
+
+export interface DistillConfig {
+  /** The teacher's run folder. */
+  run: string;
+  checkpoint: 'best' | 'last';
+  /** w: the share of the loss that is the teacher's; 1 drops the labels. */
+  weight: number;
+  /** T: both distributions are softened by it. */
+  temperature: number;
+}
+
+/** `"runs/fp"`, `"runs/fp:last"` or `{ "run": …, "checkpoint": …, "weight": …, "temperature": … }`. */
+export function parseDistillConfig(raw: unknown, path: string): DistillConfig {
+  const fromString = typeof raw === 'string' ? /^(.*?)(?::(best|last))?$/.exec(raw)! : null;
+  if (fromString) {
+    if (!fromString[1]) throw new ConfigError(path, 'must name the teacher run folder');
+    return { run: fromString[1], checkpoint: (fromString[2] as 'best' | 'last' | undefined) ?? 'best', weight: 1, temperature: 1 };
+  }
+  const r = new ConfigReader(raw, path);
+  const config: DistillConfig = {
+    run: r.string('run'),
+    checkpoint: r.oneOf('checkpoint', ['best', 'last'] as const, { default: 'best' }),
+    weight: r.number('weight', { min: 0, max: 1, default: 1 }),
+    temperature: r.number('temperature', { min: 0.01, default: 1 }),
+  };
+  r.done();
+  if (config.weight === 0) throw new ConfigError(`${path}.weight`, 'must be in (0, 1]; leave distill out to train on the labels alone');
+  return config;
+}
 
 /** Validates a run config (from JSON or flags), fills defaults, and names the path of any bad key. */
 export function parseRunConfig(raw: unknown, path = ''): RunConfig {
@@ -119,6 +153,7 @@ export function parseRunConfig(raw: unknown, path = ''): RunConfig {
     validation: parseValidation(r, path),
     initFrom: parseInitFrom(r.raw('initFrom'), join(path, 'initFrom')),
   };
+  if (r.has('distill')) config.distill = parseDistillConfig(r.raw('distill'), join(path, 'distill'));
   r.done();
   return config;
 }

@@ -12,6 +12,7 @@ import { resolvePolicy } from '../compress/resolve.ts';
 import { BitpointError, TrainingError } from '../util/errors.ts';
 import { FlipRatio } from '../compress/quantizers/flip-ratio.ts';
 import { captureModelState, listed, loadCheckpoint, restoreModelState, saveCheckpoint } from './checkpoint.ts';
+import { loadTeacher } from './distillation.ts';
 import { initializeFromRun } from './init-from.ts';
 import { evaluateDataset, primaryMetric, type Evaluation } from './evaluate.ts';
 import { createOptimizer } from './optimizers/index.ts';
@@ -107,6 +108,7 @@ export function replicaSpec(config: RunConfig, dataset: Dataset, backend: Backen
     seed: config.seed,
     backend: backend.name === 'tensorflow' ? (backend.requested === 'node-gpu' ? 'node-gpu' : 'node') : (backend.name as 'wasm' | 'cpu'),
     labelSmoothing: config.labelSmoothing,
+    ...(config.distill ? { distill: config.distill } : {}),
   };
 }
 
@@ -152,8 +154,11 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   for (const warning of compression.warnings) log(`compress: ${warning}`);
   const schedule = createSchedule(config.schedule);
   const optimizer = createOptimizer(config.optimizer);
+  const teacher = config.distill ? await loadTeacher(config.distill, train) : null;
+  if (config.distill) log(`distill: teacher ${config.distill.run} (${config.distill.checkpoint}), weight ${config.distill.weight}, temperature ${config.distill.temperature}`);
   const trainer = new Trainer(model, {
     optimizer,
+    distill: config.distill && teacher ? { teacher, weight: config.distill.weight, temperature: config.distill.temperature } : undefined,
     learningRate: (step) => schedule(step, stepsPerEpoch),
     labelSmoothing: config.labelSmoothing,
     clipNorm: config.clip?.mode === 'global_norm' ? config.clip.maxNorm : undefined,
@@ -300,6 +305,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   } finally {
     await parallel?.close();
     flips.dispose();
+    teacher?.dispose();
   }
 
   const lastLine = history[history.length - 1];

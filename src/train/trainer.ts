@@ -3,6 +3,7 @@ import type { Model } from '../models/model.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { TrainingError } from '../util/errors.ts';
 import { clipByGlobalNorm } from './clip.ts';
+import { distillationLoss } from './distillation.ts';
 import { softmaxCrossEntropy } from './loss.ts';
 import type { Optimizer } from './optimizers/index.ts';
 
@@ -25,6 +26,8 @@ export interface TrainerOptions {
   clipNorm?: number;
   /** Called after each optimizer update, e.g. by pruning schedules that update masks. */
   afterUpdate?: (step: number) => void;
+  /** Knowledge distillation from a trained model (src/train/distillation.ts). */
+  distill?: { teacher: Model; weight: number; temperature: number };
 }
 
 export interface StepResult {
@@ -71,12 +74,20 @@ export class Trainer {
     const pathOf = new Map(this.trainable.map((p) => [p.variable.name, p.path]));
     // argMax of the logits, kept out of the gradient scope for the accuracy count
     const held: { predictions?: tf.Tensor } = {};
+    const distill = this.options.distill;
+    // The teacher's logits are computed before the tape, so they are constants to it.
+    const teacherLogits = distill ? tf.tidy(() => distill.teacher.eval().forward({ inputs: batch.inputs, categories: batch.categories }).logits) : null;
     const { value, grads } = tf.variableGrads(() => {
       const output = this.model.forward({ inputs: batch.inputs, categories: batch.categories });
       held.predictions = tf.keep(tf.argMax(output.logits, -1));
-      const ce = softmaxCrossEntropy(output.logits, batch.targets, this.options.labelSmoothing ?? 0);
-      return output.auxiliaryLoss ? (tf.add(ce, output.auxiliaryLoss) as tf.Scalar) : ce;
+      let loss = softmaxCrossEntropy(output.logits, batch.targets, this.options.labelSmoothing ?? 0);
+      if (distill && teacherLogits) {
+        const soft = distillationLoss(output.logits, teacherLogits, distill.temperature);
+        loss = tf.add(tf.mul(loss, 1 - distill.weight), tf.mul(soft, distill.weight)) as tf.Scalar;
+      }
+      return output.auxiliaryLoss ? (tf.add(loss, output.auxiliaryLoss) as tf.Scalar) : loss;
     }, variables);
+    teacherLogits?.dispose();
     const loss = value.dataSync()[0]!;
     value.dispose();
     const predictions = held.predictions!;

@@ -4,6 +4,7 @@ import { useBackend } from '../../backend/select.ts';
 import type { Model } from '../../models/model.ts';
 import type { Parameter } from '../../nn/parameter.ts';
 import { createOptimizer } from '../optimizers/index.ts';
+import { loadRunModel } from '../run-model.ts';
 import { reseedStochasticModules } from '../stochastic.ts';
 import { Trainer } from '../trainer.ts';
 import { fromTensorData, toTensorData, type FromWorker, type ToWorker } from './messages.ts';
@@ -33,7 +34,14 @@ port.on('message', async (message: ToWorker) => {
       replica = message.spec.replica;
       parameters = model.parameters();
       // The optimizer is never used here; Trainer needs one to be constructed.
-      trainer = new Trainer(model, { optimizer: createOptimizer({ name: 'sgd' }), learningRate: () => 0, labelSmoothing: message.spec.labelSmoothing });
+      const distill = message.spec.distill;
+      const teacher = distill ? (await loadRunModel(distill.run, distill.checkpoint)).model : null;
+      trainer = new Trainer(model, {
+        optimizer: createOptimizer({ name: 'sgd' }),
+        learningRate: () => 0,
+        labelSmoothing: message.spec.labelSmoothing,
+        distill: distill && teacher ? { teacher, weight: distill.weight, temperature: distill.temperature } : undefined,
+      });
       reply({ type: 'ready', parameterPaths: model.namedParameters().map(([path]) => path), backend: backend.name });
     } else if (message.type === 'step') {
       if (!model || !trainer) throw new Error('worker received a step before init');

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelOptions } from '../../models/registry.ts';
+import type { DistillConfig } from '../run-config.ts';
 
 /** A tensor as plain data, for postMessage between threads. */
 export interface TensorData {
@@ -18,6 +19,8 @@ export interface ReplicaSpec {
   seed: number;
   backend: 'wasm' | 'cpu' | 'node' | 'node-gpu';
   labelSmoothing?: number;
+  /** Knowledge distillation: every replica loads the teacher run itself. */
+  distill?: DistillConfig;
   /** Index of this replica (0 is the main thread); seeds its dropout stream. */
   replica: number;
 }
