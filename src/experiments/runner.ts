@@ -131,20 +131,30 @@ async function prepareRunFolder(run: PlannedRun, runDir: string, status: string 
 function folderHash(runDir: string, run: PlannedRun): string | null {
   try {
     const config = parseRunConfig(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')));
-    return configHash(config, run.method, run.source?.configHash);
+    return configHash(config, run.method, run.source?.configHash, run.teacher?.configHash);
   } catch {
     return null;
   }
 }
 
-/** A fine-tuning run starts from its source's last checkpoint, which must be recorded as completed. */
+/**
+ * A fine-tuning run starts from its source's last checkpoint, a distilling run learns from its
+ * teacher's last checkpoint; either must be recorded as completed.
+ */
 function withSource(run: PlannedRun, store: ResultsStore): PlannedRun {
-  if (!run.source) return run;
-  const sourceDir = store.runDir(run.source.configHash);
-  if (store.status(run.source.configHash) !== 'completed' || !sourceDir) {
-    throw new SweepError(`starts from ${run.source.name} (method '${run.method.from}'), which has not completed in this store: run it first`);
+  const completedDir = (source: { name: string; configHash: string }, verb: string, method: string | null) => {
+    const dir = store.runDir(source.configHash);
+    if (store.status(source.configHash) !== 'completed' || !dir) {
+      throw new SweepError(`${verb} ${source.name} (method '${method}'), which has not completed in this store: run it first`);
+    }
+    return dir;
+  };
+  let config = run.config;
+  if (run.source) config = { ...config, initFrom: { run: completedDir(run.source, 'starts from', run.method.from), checkpoint: 'last' } };
+  if (run.teacher && config.distill) {
+    config = { ...config, distill: { ...config.distill, run: completedDir(run.teacher, 'distills from', run.method.teacher), checkpoint: 'last' } };
   }
-  return { ...run, config: { ...run.config, initFrom: { run: sourceDir, checkpoint: 'last' } } };
+  return { ...run, config };
 }
 
 async function executeRun(run: PlannedRun, runDir: string, continueRun: boolean, options: SweepOptions): Promise<CompletedOutcome> {

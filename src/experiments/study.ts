@@ -27,6 +27,9 @@
  * A method with `from` fine-tunes: each of its runs starts from the last checkpoint of the `from`
  * method's run with the same task, initializer and seed (quantizing a trained full-precision or
  * pruned network). The source method must be listed earlier, so its runs come first.
+ * A method with `teacher` distills (src/train/distillation.ts) from the `teacher` method's run
+ * with the same task, initializer and seed, under the same rule; `config.distill` may set its
+ * weight and temperature (the run folder is filled in when the teacher has completed).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -71,6 +74,8 @@ export interface StudyMethod {
   tasks: string[] | null;
   /** Label of an earlier method whose trained runs this one starts from (null: from scratch). */
   from: string | null;
+  /** Label of an earlier method whose trained runs this one distills from (null: labels only). */
+  teacher: string | null;
   /** Run-config keys for this method only (e.g. fewer epochs when fine-tuning). */
   config: JsonObject;
 }
@@ -117,6 +122,8 @@ export interface PlannedRun {
   config: RunConfig;
   /** The run this one starts from (its method's `from`), or null. */
   source: { name: string; configHash: string } | null;
+  /** The run this one distills from (its method's `teacher`), or null. */
+  teacher: { name: string; configHash: string } | null;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -153,7 +160,8 @@ export function parseStudy(raw: unknown): Study {
   unique(methods.map((m) => m.label), 'methods');
   const taskLabels = tasks.map((t) => t.label);
   methods.forEach((m, i) => m.tasks?.forEach((t, j) => known(t, taskLabels, `methods.${i}.tasks.${j}`)));
-  methods.forEach((m, i) => checkSource(m, methods.slice(0, i), `methods.${i}.from`));
+  methods.forEach((m, i) => checkSource(m, m.from, methods.slice(0, i), `methods.${i}.from`));
+  methods.forEach((m, i) => checkSource(m, m.teacher, methods.slice(0, i), `methods.${i}.teacher`));
   const initializers = r.has('initializers') ? arrayOf(r.raw('initializers'), 'initializers', parseInitializerEntry, { nonEmpty: true }) : [{ label: 'default', init: null }];
   unique(initializers.map((i) => i.label), 'initializers');
   const seeds = seedList(r.raw('seeds') ?? [1], 'seeds');
@@ -192,21 +200,23 @@ function parseMethod(raw: unknown, path: string): StudyMethod {
     procedure: r.oneOf('procedure', PROCEDURES, { default: 'train' }),
     tasks: r.has('tasks') ? stringList(r.raw('tasks'), `${path}.tasks`) : (r.raw('tasks'), null),
     from: r.has('from') ? r.string('from') : (r.raw('from'), null),
+    teacher: r.has('teacher') ? r.string('teacher') : (r.raw('teacher'), null),
     config: runConfigFragment(r.raw('config') ?? {}, `${path}.config`),
   };
   if (method.from !== null && method.procedure !== 'train') throw new ConfigError(`${path}.from`, `a ${method.procedure} method trains from scratch; 'from' needs procedure 'train'`);
+  if (method.teacher !== null && method.procedure !== 'train') throw new ConfigError(`${path}.teacher`, `a ${method.procedure} method does not distill; 'teacher' needs procedure 'train'`);
   if (method.procedure !== 'train' && method.sparsity === 0) throw new ConfigError(`${path}.sparsity`, `a ${method.procedure} method needs a target sparsity > 0`);
   r.done();
   return method;
 }
 
-/** `from` names an earlier method that runs on every task this one does. */
-function checkSource(method: StudyMethod, earlier: StudyMethod[], path: string): void {
-  if (method.from === null) return;
-  const source = earlier.find((m) => m.label === method.from);
-  if (!source) throw new ConfigError(path, `'${method.from}' is not a method listed before '${method.label}' (the source's runs must come first)`);
+/** `from` and `teacher` name an earlier method that runs on every task this one does. */
+function checkSource(method: StudyMethod, wanted: string | null, earlier: StudyMethod[], path: string): void {
+  if (wanted === null) return;
+  const source = earlier.find((m) => m.label === wanted);
+  if (!source) throw new ConfigError(path, `'${wanted}' is not a method listed before '${method.label}' (the source's runs must come first)`);
   const uncovered = source.tasks === null ? [] : (method.tasks ?? ['every task']).filter((t) => !source.tasks!.includes(t));
-  if (uncovered.length > 0) throw new ConfigError(path, `'${method.from}' does not run on ${uncovered.join(', ')}`);
+  if (uncovered.length > 0) throw new ConfigError(path, `'${wanted}' does not run on ${uncovered.join(', ')}`);
 }
 
 function parseInitializerEntry(raw: unknown, path: string): StudyInitializer {
@@ -265,13 +275,20 @@ export function expandStudy(study: Study, options: ExpandOptions = {}): PlannedR
     const key = JSON.stringify([task.label, method.label, initializer.label, seed]);
     const known = planned.get(key);
     if (known) return known;
-    const sourceMethod = method.from === null ? null : study.methods.find((m) => m.label === method.from)!;
-    const sourceRun = sourceMethod ? plan(task, sourceMethod, initializer, seed) : null;
-    const source = sourceRun ? { name: sourceRun.name, configHash: sourceRun.configHash } : null;
+    const planSource = (label: string | null) => {
+      const sourceMethod = label === null ? null : study.methods.find((m) => m.label === label)!;
+      const sourceRun = sourceMethod ? plan(task, sourceMethod, initializer, seed) : null;
+      return sourceRun ? { name: sourceRun.name, configHash: sourceRun.configHash } : null;
+    };
+    const source = planSource(method.from);
+    const teacher = planSource(method.teacher);
     const name = runName(task, method, initializer, seed, study.initializers.length > 1);
     const raw = resolveRaw(study, task, method, initializer, seed, name, quick, options.override ?? {});
+    // The teacher's folder is known once it has run (see the runner); until then, its name.
+    if (teacher) raw['distill'] = { ...((raw['distill'] as JsonObject | undefined) ?? {}), run: teacher.name };
     const config = parseRunConfig(raw, `run ${name}`);
-    const run: PlannedRun = { configHash: configHash(config, method, source?.configHash), study: sweep, name, task, method, initializer, seed, config, source };
+    const hash = configHash(config, method, source?.configHash, teacher?.configHash);
+    const run: PlannedRun = { configHash: hash, study: sweep, name, task, method, initializer, seed, config, source, teacher };
     planned.set(key, run);
     return run;
   };
@@ -328,10 +345,15 @@ function resolveRaw(
  * The compression policy enters as what it resolves to (its rules and model switches), not as
  * a preset name or file path, so editing a preset or a policy file makes a new run.
  */
-export function configHash(config: RunConfig, method: Pick<StudyMethod, 'procedure' | 'sparsity'>, sourceHash?: string): string {
-  const { name: _name, initFrom: _initFrom, ...rest } = config;
+export function configHash(config: RunConfig, method: Pick<StudyMethod, 'procedure' | 'sparsity'>, sourceHash?: string, teacherHash?: string): string {
+  const { name: _name, initFrom: _initFrom, distill, ...rest } = config;
   const { layers, model } = resolvePolicy(rest.compress);
   const identity: JsonObject = { config: { ...rest, compress: { layers, model } } };
+  // A teacher enters by its identity and its loss settings, not by its folder.
+  if (distill) {
+    const { run, ...settings } = distill;
+    identity['distill'] = { ...settings, teacher: teacherHash ?? run };
+  }
   if (method.procedure !== 'train') identity['procedure'] = { name: method.procedure, sparsity: method.sparsity };
   if (sourceHash) identity['from'] = sourceHash;
   return createHash('sha256').update(canonicalJson(identity)).digest('hex');

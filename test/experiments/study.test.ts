@@ -122,6 +122,22 @@ describe('study schema', () => {
       expect(errorOf(() => parseStudy({ ...shorter, methods: [{ label: 'x', compress: 'fp', config: { compress: 'int4' } }] })).path).toBe('methods.0.config.compress');
     });
 
+    it("a method with 'teacher' distills from the earlier method's run; the teacher enters the hash by identity", () => {
+      const withTeacher = { ...minimal, methods: [...minimal.methods, { label: 'binary-kd', compress: 'bipointnet', teacher: 'fp', config: { distill: { weight: 0.5 } } }] };
+      const runs = expandStudy(parseStudy(withTeacher));
+      const kd = runs.find((r) => r.name === 'cls__binary-kd__lap__s1')!;
+      const teacher = runs.find((r) => r.name === 'cls__fp__lap__s1')!;
+      expect(kd.teacher).toEqual({ name: teacher.name, configHash: teacher.configHash });
+      expect(kd.source).toBeNull();
+      // until the teacher has run, the config names it; the runner fills in its folder
+      expect(kd.config.distill).toEqual({ run: teacher.name, checkpoint: 'best', weight: 0.5, temperature: 1 });
+      expect(configHash({ ...kd.config, distill: { ...kd.config.distill!, run: '/somewhere/else' } }, kd.method, undefined, teacher.configHash)).toBe(kd.configHash);
+      // a teacher trained differently is another run
+      const longerTeacher = { ...withTeacher, methods: withTeacher.methods.map((m) => (m.label === 'fp' ? { ...m, config: { epochs: 5 } } : m)) };
+      expect(expandStudy(parseStudy(longerTeacher)).find((r) => r.name === kd.name)!.configHash).not.toBe(kd.configHash);
+      expect(errorOf(() => parseStudy({ ...minimal, methods: [{ label: 'x', compress: 'fp', teacher: 'fp' }, ...minimal.methods], quick: {} })).path).toBe('methods.0.teacher');
+    });
+
     it('a filter that leaves the source out still names it (the runner then needs it recorded)', () => {
       const runs = expandStudy(parseStudy(withFrom), { quick: true });
       expect(runs.map((r) => r.name)).toEqual(['cls__binary-ft__he_normal__s7', 'seg__binary-ft__he_normal__s7']);
