@@ -30,25 +30,29 @@ export class FlipRatio {
 
   update(): FlipRatioResult {
     const layers: Record<string, number | null> = {};
-    let changed = 0;
-    let count = 0;
-    let compared = false;
+    const compared: Array<{ name: string; size: number; flips: tf.Scalar }> = [];
     for (const [name, layer] of this.trackedLayers()) {
       const codes = tf.tidy(() => tf.sign(layer.effectiveWeight()));
       const before = this.previous.get(name);
+      layers[name] = null;
       if (before) {
-        const flips = tf.tidy(() => tf.sum(tf.cast(tf.notEqual(before, codes), 'float32')).dataSync()[0]!);
-        layers[name] = flips / codes.size;
-        changed += flips;
-        count += codes.size;
-        compared = true;
+        compared.push({ name, size: codes.size, flips: tf.tidy(() => tf.sum(tf.cast(tf.notEqual(before, codes), 'float32'))) });
         before.dispose();
-      } else {
-        layers[name] = null;
       }
       this.previous.set(name, codes);
     }
-    return { total: compared ? changed / count : null, layers };
+    if (compared.length === 0) return { total: null, layers };
+    // One readback for every layer: a sync per layer would stall a GPU backend that many times.
+    const counts = tf.tidy(() => tf.stack(compared.map((c) => c.flips)).dataSync());
+    tf.dispose(compared.map((c) => c.flips));
+    let changed = 0;
+    let count = 0;
+    compared.forEach(({ name, size }, i) => {
+      layers[name] = counts[i]! / size;
+      changed += counts[i]!;
+      count += size;
+    });
+    return { total: changed / count, layers };
   }
 
   dispose(): void {
