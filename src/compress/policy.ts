@@ -37,8 +37,9 @@
  *                          so "none" is equivalent for every block whose output is binarized.
  *   realShortcuts          adds each Linear–BN block's real-valued input to its output wherever the
  *                          block's input is quantized (Bi-Real Net; ReActNet's channel repeat for a
- *                          wider output, a mean over channel groups for a narrower one). The 1-bit
- *                          products stay 1-bit; the sum is a float addition per output value.
+ *                          wider output, a mean over channel groups for a narrower one; a block
+ *                          whose widths do not divide one another keeps none, with a warning).
+ *                          The 1-bit products stay 1-bit; the sum is a float addition per value.
  *
  * `extends: "<preset>"` starts from a preset's rules and switches (own rules come after).
  * `applyPolicy` expects a freshly built model and must run before the Trainer is constructed
@@ -373,14 +374,16 @@ export function applyPolicy(model: CompressibleModel, policy: CompressionPolicy 
   const pools: string[] = [];
   const removed: string[] = [];
   const shortcuts: string[] = [];
+  const misfits: string[] = [];
   for (const [path, module] of model.namedModules()) {
     if (module instanceof GlobalMaxPool) {
       module.entropyMaximizing = resolved.model.entropyMaximizingPool;
       if (resolved.model.entropyMaximizingPool) pools.push(path);
     }
     if (resolved.model.hiddenActivation === 'none' && removeActivation(module)) removed.push(path);
-    if (resolved.model.realShortcuts && addShortcut(module, path)) shortcuts.push(path);
+    if (resolved.model.realShortcuts && addShortcut(module, path, misfits)) shortcuts.push(path);
   }
+  if (misfits.length > 0) warnings.push(`realShortcuts: no shortcut for ${misfits.join(', ')}: neither width divides the other`);
   if (resolved.model.entropyMaximizingPool && pools.length === 0) warnings.push('entropyMaximizingPool: the model has no GlobalMaxPool');
   if (resolved.model.realShortcuts && shortcuts.length === 0) warnings.push('realShortcuts: no Linear–BN block of the model has a quantized input');
 
@@ -411,15 +414,17 @@ function removeActivation(module: Module): boolean {
 }
 
 /**
- * Linear–BN–activation blocks also expose `shortcut` and their `linear`; a block whose input is
- * quantized gets the real-valued shortcut. Returns true if set.
+ * Linear–BN–activation blocks also expose `shortcut` and their `linear`. A block whose input is
+ * quantized gets the real-valued shortcut if one width divides the other; otherwise it is noted
+ * in `misfits`. Returns true if set.
  */
-function addShortcut(module: Module, path: string): boolean {
+function addShortcut(module: Module, path: string, misfits: string[]): boolean {
   const block = module as unknown as { shortcut?: unknown; linear?: QuantizedLayer & { inFeatures: number; outFeatures: number } };
   if (typeof block.shortcut !== 'boolean' || !block.linear || block.linear.inputQuantizer.kind === 'identity') return false;
   const { inFeatures, outFeatures } = block.linear;
   if (outFeatures % inFeatures !== 0 && inFeatures % outFeatures !== 0) {
-    throw new ConfigError('compress.model.realShortcuts', `block ${path} maps ${inFeatures} to ${outFeatures} channels; a shortcut needs one width to divide the other`);
+    misfits.push(`${path} (${inFeatures}→${outFeatures})`);
+    return false;
   }
   block.shortcut = true;
   return true;

@@ -14,7 +14,9 @@
  *                       from 0.35 to 0.54 test accuracy after 7 epochs (256 points, seed 1).
  *   bipointnet-shortcut bipointnet-dither + a real-valued shortcut around every binarized block
  *                       (Bi-Real Net, ReActNet: the 1-bit products are unchanged, the block's float
- *                       input is added to its output; the packed engine adds it in float).
+ *                       input is added to its output; the packed engine adds it in float). Blocks
+ *                       whose widths do not divide one another (PointNet's 3→64 after an input
+ *                       T-Net) keep none, with a warning.
  *   xnor                ste_sign weights × mean|W| per output channel, ste_sign activations
  *   binary-ema, xnor-ema  the two baselines with EMA max pooling (no LSR)
  *

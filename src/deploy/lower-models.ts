@@ -169,6 +169,9 @@ function lowerEdgeConv(b: ProgramBuilder, name: string, block: EdgeConv, input: 
   b.push({ op: 'knn', input, k: block.k, output: neighbours });
   const activation = activationOf(block.activation);
   const edge = block.edgeLayer;
+  if (block.layers.some((layer) => layer.shortcut)) {
+    throw new ExportError(`${name}: real-valued shortcuts inside an EdgeConv block (the policy's realShortcuts) are not in the packed format`);
+  }
   const floatInput = edge.linear.inputQuantizer.kind === 'identity';
   if (block.layers.length === 0 && floatInput && !edge.linear.mask) {
     const before = b.ops.length;

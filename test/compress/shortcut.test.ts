@@ -7,7 +7,6 @@ import { summarizeModel } from '../../src/compress/summary.ts';
 import { channelShortcut, LinearBnAct } from '../../src/models/blocks/shared-mlp.ts';
 import type { PointNet } from '../../src/models/pointnet.ts';
 import { createModel } from '../../src/models/registry.ts';
-import { ConfigError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { values } from './helpers.ts';
 
@@ -73,11 +72,16 @@ describe('real-valued shortcuts (Bi-Real Net) around binarized blocks', () => {
     expect(resolvePolicy('bipointnet-shortcut').model.realShortcuts).toBe(true);
   });
 
-  it('refuses widths that no parameter-free shortcut connects, naming the block', () => {
-    const wrong = createModel('pointnet-vanilla', { rng: new Rng(3), numClasses: 4, encoder: [[8], [12, 32]] });
-    const apply = () => applyPolicy(wrong, { extends: 'bipointnet-shortcut' }, { rng: new Rng(1) });
-    expect(apply).toThrow(ConfigError);
-    expect(apply).toThrow(/encoder2\.0 maps 8 to 12 channels/);
+  it('leaves out blocks whose widths no parameter-free shortcut connects, and says which', () => {
+    const model = createModel('pointnet-vanilla', { rng: new Rng(3), numClasses: 4, encoder: [[8], [12, 32]] });
+    const report = applyPolicy(model, { extends: 'bipointnet-shortcut' }, { rng: new Rng(1) });
+    expect(report.model.shortcuts).toEqual(['head.fc1', 'head.fc2']);
+    expect(report.warnings).toContain('realShortcuts: no shortcut for encoder2.0 (8→12), encoder2.1 (12→32): neither width divides the other');
+    // PointNet with T-Nets: encoder1.0 reads the transformed xyz (3 channels) in binary
+    const full = createModel('pointnet', { rng: new Rng(3), numClasses: 4 });
+    const fullReport = applyPolicy(full, resolvePolicy('bipointnet-shortcut'), { rng: new Rng(1) });
+    expect(fullReport.warnings.join('\n')).toMatch(/encoder1\.0 \(3→64\)/);
+    expect(fullReport.model.shortcuts).toContain('encoder2.2');
   });
 
   it('warns when no block has a quantized input', () => {

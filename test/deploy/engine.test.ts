@@ -136,6 +136,16 @@ describe('engine vs tfjs, compressed', () => {
       expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(1e-4);
     }
   });
+  it('bipointnet-shortcut on dgcnn and pointnet-seg (the blocks whose widths allow one)', () => {
+    for (const [name, options] of [['dgcnn', { k: 4 }], ['pointnet-seg', { numCategories: 2 }]] as const) {
+      const built = build(name, 'bipointnet-shortcut', 6, options);
+      expect(readPackedModel(built.bytes).header.program.some((op) => op.op === 'shortcut')).toBe(true);
+      const { logitsTf, logitsEngine } = compare(built, 40, 8);
+      expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(1e-4);
+    }
+    // DGCNN-seg's two-layer edge MLPs would need the shortcut per edge: refused, not mis-exported
+    expect(() => build('dgcnn-seg', 'bipointnet-shortcut', 6, { k: 4, numCategories: 2 })).toThrow(/edgeconv1: real-valued shortcuts inside an EdgeConv block/);
+  });
   it('dgcnn and pointnet-seg with bipointnet (edge features and split layers on bits)', () => {
     for (const [name, options] of [['dgcnn', { k: 4 }], ['pointnet-seg', { numCategories: 2 }]] as const) {
       const built = build(name, 'bipointnet', 2, options);
