@@ -20,8 +20,11 @@ import type { EpochMetrics } from '../train/run.ts';
 import { FormatError } from '../util/errors.ts';
 import type { PlannedRun } from './study.ts';
 
-/** 2 added runs.validation_metric; a version-1 file is upgraded in place when opened for writing. */
-export const STORE_SCHEMA_VERSION = 2;
+/**
+ * 2 added runs.validation_metric, 3 epochs.flip_ratio. An older file is upgraded in place when
+ * opened for writing; opened read-only, its missing columns read as null.
+ */
+export const STORE_SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -79,6 +82,7 @@ CREATE TABLE IF NOT EXISTS epochs (
   seconds         REAL,
   test_metric     REAL,
   test            TEXT,
+  flip_ratio      REAL,
   PRIMARY KEY (config_hash, epoch)
 );
 CREATE TABLE IF NOT EXISTS histograms (
@@ -153,6 +157,8 @@ export interface EpochRow {
   samples_per_s: number | null;
   seconds: number | null;
   test_metric: number | null;
+  /** Mean per-step fraction of changed binary or ternary codes (null: no such layers). */
+  flip_ratio: number | null;
 }
 
 /** A compact histogram of weight values: `counts.length` equal bins over [lo, hi]. */
@@ -225,7 +231,7 @@ export class ResultsStore {
         db.exec(SCHEMA);
         const version = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get();
         if (!version) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(STORE_SCHEMA_VERSION));
-        else if (Number(version.value) === 1) upgradeFromVersion1(db);
+        else if (Number(version.value) < STORE_SCHEMA_VERSION) upgradeSchema(db);
         else if (Number(version.value) !== STORE_SCHEMA_VERSION) throw new Error(`schema version ${version.value}, this bitpoint reads ${STORE_SCHEMA_VERSION}`);
       } else {
         const table = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'runs'`).get();
@@ -324,8 +330,8 @@ export class ResultsStore {
         duration_s = @duration_s, finished_at = @finished_at
       WHERE config_hash = @config_hash`);
     const insertEpoch = this.db.prepare(`
-      INSERT INTO epochs (config_hash, epoch, train_loss, train_accuracy, learning_rate, samples_per_s, seconds, test_metric, test)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      INSERT INTO epochs (config_hash, epoch, train_loss, train_accuracy, learning_rate, samples_per_s, seconds, test_metric, test, flip_ratio)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const insertHistogram = this.db.prepare(`
       INSERT INTO histograms (config_hash, layer, kind, source, lo, hi, counts, total, zeros, distinct_values)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -358,7 +364,8 @@ export class ResultsStore {
       this.db.prepare(`DELETE FROM histograms WHERE config_hash = ?`).run(configHash);
       for (const m of outcome.history) {
         const test = m.test ? primaryOf(m.test) : null;
-        insertEpoch.run(configHash, m.epoch, m.train_loss, m.train_accuracy, m.learning_rate, m.samples_per_s, m.seconds, test, m.test ? JSON.stringify(slimEvaluation(m.test)) : null);
+        const evaluation = m.test ? JSON.stringify(slimEvaluation(m.test)) : null;
+        insertEpoch.run(configHash, m.epoch, m.train_loss, m.train_accuracy, m.learning_rate, m.samples_per_s, m.seconds, test, evaluation, m.flip_ratio ?? null);
       }
       for (const h of outcome.histograms) {
         insertHistogram.run(configHash, h.layer, h.kind, h.source, h.lo, h.hi, JSON.stringify(h.counts), h.total, h.zeros, h.distinctValues);
@@ -385,9 +392,11 @@ export class ResultsStore {
   }
 
   epochs(configHash: string): EpochRow[] {
+    // A file older than version 3, opened read-only, has no flip_ratio column.
+    const flipRatio = hasColumn(this.db, 'epochs', 'flip_ratio') ? 'flip_ratio' : 'NULL AS flip_ratio';
     return this.db
       .prepare<[string], EpochRow>(
-        `SELECT config_hash, epoch, train_loss, train_accuracy, learning_rate, samples_per_s, seconds, test_metric FROM epochs WHERE config_hash = ? ORDER BY epoch`,
+        `SELECT config_hash, epoch, train_loss, train_accuracy, learning_rate, samples_per_s, seconds, test_metric, ${flipRatio} FROM epochs WHERE config_hash = ? ORDER BY epoch`,
       )
       .all(configHash);
   }
@@ -402,13 +411,21 @@ export class ResultsStore {
   }
 }
 
-/** Version 1 → 2: the validation metric column (null for the runs already there: they had no hold-out). */
-function upgradeFromVersion1(db: Database.Database): void {
+/**
+ * Older versions → this one, adding the columns later versions have: runs.validation_metric (2)
+ * and epochs.flip_ratio (3). Rows already there get null: they had no hold-out, or were recorded
+ * before the flip ratio was.
+ */
+function upgradeSchema(db: Database.Database): void {
   db.transaction(() => {
-    const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('runs')`).all();
-    if (!columns.some((c) => c.name === 'validation_metric')) db.exec(`ALTER TABLE runs ADD COLUMN validation_metric REAL`);
+    if (!hasColumn(db, 'runs', 'validation_metric')) db.exec(`ALTER TABLE runs ADD COLUMN validation_metric REAL`);
+    if (!hasColumn(db, 'epochs', 'flip_ratio')) db.exec(`ALTER TABLE epochs ADD COLUMN flip_ratio REAL`);
     db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(STORE_SCHEMA_VERSION));
   })();
+}
+
+function hasColumn(db: Database.Database, table: 'runs' | 'epochs', column: string): boolean {
+  return db.prepare<[string], { name: string }>(`SELECT name FROM pragma_table_info(?)`).all(table).some((c) => c.name === column);
 }
 
 function primaryOf(evaluation: Evaluation): number | null {

@@ -11,7 +11,7 @@ import { expandStudy, parseStudy } from '../../src/experiments/study.ts';
 /**
  * Runs with a validation hold-out record its metric in the store (schema version 2), the report
  * shows it next to the test metric, and a version-1 file (before the column) is upgraded in place
- * without losing its runs.
+ * without losing its runs. Version 3 adds each epoch's flip ratio, upgraded the same way.
  */
 const study = parseStudy({
   name: 'lr',
@@ -103,12 +103,42 @@ describe('validation metrics in the results store', () => {
     upgraded.close();
   });
 
+  it('records the flip ratio of each epoch; a version-2 file gains the column, and reads null before', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bitpoint-store-')), 'results.sqlite');
+    const store = ResultsStore.open(file);
+    const runs = expandStudy(study);
+    store.plan(runs);
+    const epoch = (n: number, flip?: number) => ({ epoch: n, train_loss: 1, train_accuracy: 0.5, learning_rate: 1e-3, samples_per_s: 10, seconds: 1, ...(flip === undefined ? {} : { flip_ratio: flip }) });
+    store.markRunning(runs[0]!.configHash, 'runs/a');
+    store.recordCompleted(runs[0]!.configHash, { ...outcome(0.75, null), history: [epoch(0, 2e-3), epoch(1, 5e-4)] });
+    store.markRunning(runs[1]!.configHash, 'runs/b');
+    store.recordCompleted(runs[1]!.configHash, { ...outcome(0.7, null), history: [epoch(0)] });
+    expect(store.epochs(runs[0]!.configHash).map((e) => e.flip_ratio)).toEqual([2e-3, 5e-4]);
+    // a full-precision run has no binary or ternary layers to count
+    expect(store.epochs(runs[1]!.configHash).map((e) => e.flip_ratio)).toEqual([null]);
+    store.close();
+    // What a version-2 file looks like: no flip_ratio column.
+    const raw = new Database(file);
+    raw.exec(`ALTER TABLE epochs DROP COLUMN flip_ratio; UPDATE meta SET value = '2' WHERE key = 'schema_version'`);
+    raw.close();
+    const old = ResultsStore.open(file, { readonly: true });
+    expect(old.epochs(runs[0]!.configHash).map((e) => [e.train_loss, e.flip_ratio])).toEqual([[1, null], [1, null]]);
+    old.close();
+    const upgraded = ResultsStore.open(file);
+    expect(upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get()).toEqual({ value: '3' });
+    upgraded.markRunning(runs[2]!.configHash, 'runs/c');
+    upgraded.recordCompleted(runs[2]!.configHash, { ...outcome(0.6, null), history: [epoch(0, 1e-3)] });
+    expect(upgraded.epochs(runs[2]!.configHash)[0]!.flip_ratio).toBe(1e-3);
+    expect(upgraded.epochs(runs[0]!.configHash).map((e) => e.flip_ratio)).toEqual([null, null]);
+    upgraded.close();
+  });
+
   it('refuses a file of a newer schema, naming it', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bitpoint-store-')), 'results.sqlite');
     ResultsStore.open(file).close();
     const raw = new Database(file);
     raw.exec(`UPDATE meta SET value = '9' WHERE key = 'schema_version'`);
     raw.close();
-    expect(() => ResultsStore.open(file)).toThrow(new RegExp(`${file.replace(/[.]/g, '\\.')}.*schema version 9, this bitpoint reads 2`));
+    expect(() => ResultsStore.open(file)).toThrow(new RegExp(`${file.replace(/[.]/g, '\\.')}.*schema version 9, this bitpoint reads ${STORE_SCHEMA_VERSION}`));
   });
 });
