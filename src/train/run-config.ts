@@ -79,10 +79,7 @@ export const RUN_CONFIG_KEYS = [
   'labelSmoothing', 'clip', 'augment', 'compress', 'seed', 'backend', 'workers', 'evalEvery', 'validation', 'initFrom', 'distill',
 ] as const;
 
-export interface DistillConfig {
-  /** The teacher's run folder. */
-  run: string;
-  checkpoint: 'best' | 'last';
+export interface DistillConfig extends InitFromConfig {
   /** w: the share of the loss that is the teacher's; 1 drops the labels. */
   weight: number;
   /** T: both distributions are softened by it. */
@@ -91,11 +88,8 @@ export interface DistillConfig {
 
 /** `"runs/fp"`, `"runs/fp:last"` or `{ "run": …, "checkpoint": …, "weight": …, "temperature": … }`. */
 export function parseDistillConfig(raw: unknown, path: string): DistillConfig {
-  const fromString = typeof raw === 'string' ? /^(.*?)(?::(best|last))?$/.exec(raw)! : null;
-  if (fromString) {
-    if (!fromString[1]) throw new ConfigError(path, 'must name the teacher run folder');
-    return { run: fromString[1], checkpoint: (fromString[2] as 'best' | 'last' | undefined) ?? 'best', weight: 1, temperature: 1 };
-  }
+  // The folder and checkpoint are written as initFrom's are.
+  if (typeof raw === 'string') return { ...parseInitFrom(raw, path)!, weight: 1, temperature: 1 };
   const r = new ConfigReader(raw, path);
   const config: DistillConfig = {
     run: r.string('run'),
