@@ -5,7 +5,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { describe, expect, it } from 'vitest';
 import { orderingCheck } from '../../src/cli/demo.ts';
 import { histogramOf } from '../../src/experiments/histograms.ts';
-import { aggregate, methodFamily, stat } from '../../src/experiments/report/aggregate.ts';
+import { aggregate, formatPoints, methodFamily, stat } from '../../src/experiments/report/aggregate.ts';
 import { writeReport } from '../../src/experiments/report/index.ts';
 import { ResultsStore, type WeightHistogram } from '../../src/experiments/store.ts';
 import { expandStudy, parseStudy } from '../../src/experiments/study.ts';
@@ -136,10 +136,21 @@ describe('report', () => {
     expect(cell.seeds).toEqual([1, 2, 3]);
     const retained = [1, 2, 3].map((seed) => accuracyOf('pointnet-cls', 'ternary', 'laplace', seed) / accuracyOf('pointnet-cls', 'fp', 'laplace', seed));
     expect(cell.retained!.mean).toBeCloseTo(retained.reduce((a, b) => a + b) / 3, 12);
+    // the paired difference: per seed against the reference's run of that seed, then mean ± std
+    const differences = [1, 2, 3].map((seed) => accuracyOf('pointnet-cls', 'ternary', 'laplace', seed) - accuracyOf('pointnet-cls', 'fp', 'laplace', seed));
+    const meanDifference = differences.reduce((a, b) => a + b) / 3;
+    expect(cell.difference!.mean).toBeCloseTo(meanDifference, 12);
+    expect(cell.difference!.std).toBeCloseTo(Math.sqrt(differences.reduce((a, v) => a + (v - meanDifference) ** 2, 0) / 2), 12);
+    expect(report.cells.find((c) => c.task_label === 'pointnet-cls' && c.method === 'fp' && c.initializer === 'laplace')!.difference).toEqual({ mean: 0, std: 0, n: 3 });
     // the failed run is left out of its cell and listed
     expect(report.cells.find((c) => c.task_label === 'pointnet-seg' && c.method === 'binary' && c.initializer === 'he_normal')!.metric.n).toBe(2);
     const markdown = readFileSync(join(work, 'report', 'report.md'), 'utf8');
     expect(markdown).toMatch(/pointnet-seg__binary__he_normal__s3 \| failed \| 1 \| loss became NaN/);
+    // the table's paired column: ternary costs 4 points on every seed
+    expect(markdown).toMatch(/\| pointnet-cls \| ternary \| laplace \|[^\n]*\| −4\.00 ± 0\.00 \|/);
+    expect(formatPoints({ mean: -0.012, std: 0.008, n: 3 })).toBe('−1.20 ± 0.80');
+    expect(formatPoints({ mean: 0.0033, std: 0, n: 1 })).toBe('+0.33');
+    expect(formatPoints(null)).toBe('–');
     expect(markdown).toContain('Do the report figures show what the store holds?');
   });
 

@@ -2,7 +2,10 @@
  * The numbers of a report, computed from the store's rows and nothing else: completed runs grouped
  * by (task, method, initializer), mean and sample standard deviation over seeds of each metric, and
  * the accuracy retained relative to the study's reference method of the same task and initializer
- * (per seed when the reference has that seed, as a ratio of the two metrics).
+ * (per seed when the reference has that seed, as a ratio of the two metrics), and the paired
+ * difference to it in points (metric − reference metric per seed, then mean ± std over seeds).
+ * The paired difference is what "within N points of full precision" asks about, and it is less
+ * noisy than two independent means: a seed that draws a lucky split helps both runs.
  */
 import type { RunRow } from '../store.ts';
 
@@ -34,6 +37,8 @@ export interface Cell {
   /** The metric on the runs' validation hold-out (config `validation`); null without one. */
   validation: Stat | null;
   retained: Stat | null;
+  /** metric − the reference's metric of the same seed; null without a reference run. */
+  difference: Stat | null;
   packed_bytes: Stat | null;
   compression_ratio: Stat | null;
   measured_sparsity: Stat | null;
@@ -77,12 +82,9 @@ export function aggregate(rows: readonly RunRow[], reference: string | null): Ce
   for (const group of groups.values()) {
     const first = group[0]!;
     const segmentation = first.metric_name === 'instance_miou';
-    const retained = group
-      .map((row) => {
-        const base = referenceMetric(row);
-        return base !== null && base > 0 ? row.metric! / base : null;
-      })
-      .filter((v): v is number => v !== null);
+    const paired = group.map((row) => ({ value: row.metric!, base: referenceMetric(row) })).filter((p): p is { value: number; base: number } => p.base !== null);
+    const retained = paired.filter((p) => p.base > 0).map((p) => p.value / p.base);
+    const differences = paired.map((p) => p.value - p.base);
     cells.push({
       task_label: first.task_label,
       model: first.model,
@@ -101,6 +103,7 @@ export function aggregate(rows: readonly RunRow[], reference: string | null): Ce
       secondary: optionalStat(group.map((r) => (segmentation ? r.class_miou : r.mean_class_accuracy))),
       validation: optionalStat(group.map((r) => r.validation_metric)),
       retained: retained.length ? stat(retained) : null,
+      difference: differences.length ? stat(differences) : null,
       packed_bytes: optionalStat(group.map((r) => r.packed_bytes)),
       compression_ratio: optionalStat(group.map((r) => r.compression_ratio)),
       measured_sparsity: optionalStat(group.map((r) => r.measured_sparsity)),
@@ -128,6 +131,13 @@ function orderCells(cells: Cell[], rows: readonly RunRow[]): Cell[] {
 export function formatPercent(s: Stat | null): string {
   if (!s || !Number.isFinite(s.mean)) return '–';
   return s.n > 1 ? `${(s.mean * 100).toFixed(2)} ± ${(s.std * 100).toFixed(2)}` : (s.mean * 100).toFixed(2);
+}
+
+/** A paired difference in points of percent, signed: "−1.20 ± 0.80" (n > 1) or "+0.33". */
+export function formatPoints(s: Stat | null): string {
+  if (!s || !Number.isFinite(s.mean)) return '–';
+  const signed = (v: number) => `${v < 0 ? '−' : '+'}${Math.abs(v * 100).toFixed(2)}`;
+  return s.n > 1 ? `${signed(s.mean)} ± ${(s.std * 100).toFixed(2)}` : signed(s.mean);
 }
 
 export function formatBytes(s: Stat | null): string {

@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BitpointError } from '../../util/errors.ts';
 import { ResultsStore, type RunRow, type StudyInfo } from '../store.ts';
-import { aggregate, formatBits, formatBytes, formatPercent, formatRatio, metricTitle, type Cell } from './aggregate.ts';
+import { aggregate, formatBits, formatBytes, formatPercent, formatPoints, formatRatio, metricTitle, type Cell } from './aggregate.ts';
 import { allPlots, type Plot } from './plots.ts';
 
 export interface ReportOptions {
@@ -84,7 +84,7 @@ export function resultsTable(cells: Cell[], reference: string | null): Table {
     'mean ± std (%)',
     'secondary (%)',
     ...(withValidation ? ['validation (%)'] : []),
-    ...(reference ? [`retained vs ${reference} (%)`] : []),
+    ...(reference ? [`vs ${reference} (points, paired)`, `retained vs ${reference} (%)`] : []),
     'packed size',
     'vs float32',
     'time / run',
@@ -100,7 +100,7 @@ export function resultsTable(cells: Cell[], reference: string | null): Table {
     formatPercent(c.metric),
     formatPercent(c.secondary),
     ...(withValidation ? [formatPercent(c.validation)] : []),
-    ...(reference ? [formatPercent(c.retained)] : []),
+    ...(reference ? [formatPoints(c.difference), formatPercent(c.retained)] : []),
     formatBytes(c.packed_bytes),
     formatRatio(c.compression_ratio),
     `${c.duration_s.mean.toFixed(0)} s`,
