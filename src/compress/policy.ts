@@ -317,9 +317,10 @@ export function applyPolicy(model: CompressibleModel, policy: CompressionPolicy 
         pruneRule = i;
       }
     });
-    const channels = layer.weight.shape[layer.weight.shape.length - 1]!;
-    layer.setWeightQuantizer(buildQuantizer(weights, 'weights', { channels }));
-    layer.setInputQuantizer(buildQuantizer(activations, 'activations'));
+    const shape = layer.weight.shape;
+    layer.setWeightQuantizer(buildQuantizer(weights, 'weights', { channels: shape[shape.length - 1]! }));
+    // weights are [..., in, out] (Linear, Conv2d): the input's last axis has `in` channels
+    layer.setInputQuantizer(buildQuantizer(activations, 'activations', { channels: shape[shape.length - 2]! }));
     layer.setOutputScale(createOutputScale(outputScale, { learned: layer.outputNorm === null }));
     if (thresholdSpread > 0) {
       if (!layer.outputNorm) warnings.push(`${name}: thresholdSpread needs a BatchNorm after the layer; it has none`);

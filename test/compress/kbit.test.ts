@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/backend/select.ts';
 import { DoReFa, dorefaActivations, dorefaWeights, Lsq, lsqQuantize, lsqRange, roundSte } from '../../src/compress/quantizers/kbit.ts';
-import { createQuantizer } from '../../src/compress/quantizers/registry.ts';
+import { createQuantizer, parseQuantizerSpec } from '../../src/compress/quantizers/registry.ts';
 import { expectClose, gradientOf, gradientsOf, values } from './helpers.ts';
 
 /** Round half to even, as tf.round and torch.round. */
@@ -126,6 +126,57 @@ describe('k-bit quantizers', () => {
     const signed = new Lsq({ bits: 4, role: 'activations' });
     signed.quantize(tf.tensor1d([-1, 1]));
     expect(signed.levels()).toEqual({ negative: 8, positive: 7 });
+  });
+
+  it('LSQ per-channel activations: one step per input channel from the first batch, g over one channel of one example', () => {
+    const act = createQuantizer({ name: 'lsq', bits: 3, perChannel: true }, { role: 'activations', channels: 2 }) as Lsq;
+    const batch = tf.tensor3d([
+      [
+        [0, 4],
+        [1, 8],
+      ],
+      [
+        [2, 0],
+        [3, 4],
+      ],
+    ]); // [examples 2, points 2, channels 2], no negative value: unsigned, Q_P = 7
+    act.quantize(batch);
+    expect(act.levels()).toEqual({ negative: 0, positive: 7 });
+    // channel 0: mean|x| = 1.5, channel 1: 4
+    expectClose(values(act.step.variable), [(2 * 1.5) / Math.sqrt(7), (2 * 4) / Math.sqrt(7)]);
+    expect(act.storedScalars()).toBe(2);
+    // one step covers 2 values per example (2 points × 1 channel): g = 1/√(7·2)
+    const [, ds] = gradientsOf((a, b) => lsqQuantize(a!, b!, act.levels(), 1 / Math.sqrt(14)), [batch, act.step.variable]);
+    const { grads } = tf.variableGrads(() => tf.sum(act.quantize(batch)) as tf.Scalar, [act.step.variable]);
+    expectClose(values(grads[act.step.variable.name]!), ds!);
+    expect(() => createQuantizer({ name: 'dorefa', bits: 4, perChannel: true }, { role: 'activations', path: 'rule.activations' })).toThrow(
+      /rule\.activations\.perChannel.*lsq/,
+    );
+  });
+
+  it("LSQ init 'max': the smallest step whose grid holds the first batch, per tensor or per channel", () => {
+    const unsigned = createQuantizer({ name: 'lsq', bits: 4, init: 'max' }, { role: 'activations' }) as Lsq;
+    const batch = tf.tensor2d([
+      [1, 6],
+      [2, 2.9],
+    ]);
+    unsigned.quantize(batch);
+    expect(unsigned.levels()).toEqual({ negative: 0, positive: 15 });
+    expectClose(values(unsigned.step.variable), [6 / 15]);
+    // the largest value sits exactly on the top code: nothing of the batch is clipped
+    expectClose(values(unsigned.quantize(batch)), [0.8, 6, 2, 2.8]);
+
+    // signed: the negative side (Q_N = 8) needs the larger step here
+    const signed = createQuantizer({ name: 'lsq', bits: 4, range: 'signed', init: 'max' }, { role: 'activations' }) as Lsq;
+    signed.quantize(tf.tensor1d([-4, 1, 3.5]));
+    expectClose(values(signed.step.variable), [Math.max(3.5 / 7, 4 / 8)]);
+
+    const perChannel = createQuantizer({ name: 'lsq', bits: 2, perChannel: true, init: 'max', range: 'unsigned' }, { role: 'activations', channels: 2 }) as Lsq;
+    perChannel.quantize(batch);
+    expectClose(values(perChannel.step.variable), [2 / 3, 6 / 3]);
+    // the default stays the paper's and is left out of the config, so existing hashes hold
+    expect(parseQuantizerSpec({ name: 'lsq', bits: 4 }, 'activations', 'a')).toEqual({ name: 'lsq', bits: 4, range: 'auto', perChannel: false });
+    expect(() => createQuantizer({ name: 'lsq', bits: 4, init: 'median' }, { role: 'weights', path: 'w' })).toThrow(/w\.init/);
   });
 
   it('LSQ edges: zeros quantize to 0 and an all-zero init keeps a positive step', () => {

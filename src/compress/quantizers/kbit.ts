@@ -19,12 +19,16 @@
  *   ∂v̂/∂x = 1{−Q_N < x/s < Q_P}
  *   ∂v̂/∂s = round(x/s) − x/s inside, −Q_N if x/s ≤ −Q_N, Q_P if x/s ≥ Q_P; then scaled by
  *   g = 1/√(Q_P · numel), numel = values per step size (weights of the layer or of one output
- *   channel; activation values of one example).
+ *   channel; activation values of one example, or of one channel of one example).
  *   Ranges: 'signed' Q_N = 2^(k−1), Q_P = 2^(k−1) − 1 (the paper's weights); 'symmetric'
  *   Q_N = Q_P = 2^(k−1) − 1; 'unsigned' Q_N = 0, Q_P = 2^k − 1 (after a ReLU); 'auto' picks
  *   unsigned if the first batch it sees has no negative value, signed otherwise.
- *   Initialization: s = 2·mean|x| / √Q_P, from the weights (the policy calls `initialize`) or the
- *   first training batch of activations.
+ *   Initialization, from the weights (the policy calls `initialize`) or the first training batch
+ *   of activations: 'mean' (the paper's) s = 2·mean|x| / √Q_P; 'max' s = max(max x / Q_P,
+ *   −min x / Q_N), the smallest step whose grid holds the whole batch. 'mean' suits values spread
+ *   around zero; for values far from zero with a small spread, such as max-pooled features, it
+ *   can give a grid a few times coarser than their range needs, which fine-tuning barely corrects
+ *   (the step's gradient is scaled down by g).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Parameter } from '../../nn/parameter.ts';
@@ -117,10 +121,19 @@ export interface LsqOptions {
   role: 'weights' | 'activations';
   /** Default: 'signed' for weights, 'auto' for activations. */
   range?: LsqRangeName;
-  /** One step size per output channel (weights only); needs `channels`. */
+  /**
+   * One step size per channel (needs `channels`): per output channel for weights, per input
+   * channel (the last axis) for activations. Per-channel activation steps cannot be folded into
+   * an integer dot product, so the packed export rejects them; they are for measuring how much
+   * one shared step costs.
+   */
   perChannel?: boolean;
   channels?: number;
+  /** How the step is initialized (see the module comment); default 'mean'. */
+  init?: LsqInit;
 }
+
+export type LsqInit = 'mean' | 'max';
 
 /** Learned step size quantization (see the module comment). */
 export class Lsq extends CompressQuantizer {
@@ -129,6 +142,7 @@ export class Lsq extends CompressQuantizer {
   readonly role: 'weights' | 'activations';
   readonly range: LsqRangeName;
   readonly perChannel: boolean;
+  readonly init: LsqInit;
   readonly step: Parameter;
   /** For range 'auto': 1 once the first batch showed negative values (signed), else 0. */
   private readonly signedFlag: Parameter | null;
@@ -140,6 +154,7 @@ export class Lsq extends CompressQuantizer {
     this.role = options.role;
     this.range = options.range ?? (options.role === 'weights' ? 'signed' : 'auto');
     this.perChannel = options.perChannel ?? false;
+    this.init = options.init ?? 'mean';
     if (this.perChannel && !(options.channels && options.channels > 0)) throw new RangeError('per-channel LSQ needs the number of channels');
     this.step = this.addParameter('step', new Parameter('step', this.perChannel ? tf.ones([options.channels!]) : tf.scalar(1)));
     this.signedFlag = this.range === 'auto' ? this.addParameter('signed', new Parameter('signed', tf.scalar(0), false)) : null;
@@ -154,15 +169,21 @@ export class Lsq extends CompressQuantizer {
 
   protected override initializeFrom(x: tf.Tensor): void {
     if (this.signedFlag) this.signedFlag.assign(tf.scalar(tf.min(x).dataSync()[0]! < 0 ? 1 : 0));
-    const { positive } = this.levels();
-    const granularity = this.perChannel ? 'channel' : 'layer';
-    const step = tf.maximum(tf.div(tf.mul(meanAbs(x, granularity), 2), Math.sqrt(positive)), 1e-8);
-    this.step.assign(tf.reshape(step, this.step.shape));
+    const { negative, positive } = this.levels();
+    const axes = this.perChannel && x.rank > 1 ? allButLastAxis(x.rank) : undefined;
+    const step =
+      this.init === 'max'
+        ? tf.maximum(tf.div(tf.max(x, axes), positive), negative > 0 ? tf.div(tf.neg(tf.min(x, axes)), negative) : 0)
+        : tf.div(tf.mul(meanAbs(x, this.perChannel ? 'channel' : 'layer'), 2), Math.sqrt(positive));
+    this.step.assign(tf.reshape(tf.maximum(step, 1e-8), this.step.shape));
   }
 
   /** Values sharing one step size, for the gradient scale g = 1/√(Q_P·numel). */
   private valuesPerStep(x: tf.Tensor): number {
-    if (this.role === 'activations') return x.rank > 1 ? x.size / x.shape[0]! : x.size;
+    if (this.role === 'activations') {
+      const perExample = x.rank > 1 ? x.size / x.shape[0]! : x.size;
+      return this.perChannel ? perExample / this.step.size : perExample;
+    }
     return this.perChannel ? x.size / this.step.size : x.size;
   }
 
@@ -178,7 +199,7 @@ export class Lsq extends CompressQuantizer {
   }
 
   override describe(): Record<string, unknown> {
-    return { kind: this.kind, bits: this.bits, role: this.role, range: this.range, perChannel: this.perChannel };
+    return { kind: this.kind, bits: this.bits, role: this.role, range: this.range, perChannel: this.perChannel, init: this.init };
   }
 }
 

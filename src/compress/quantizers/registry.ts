@@ -31,7 +31,8 @@ export type QuantizerConfig =
   | { name: 'ttq'; threshold: number }
   | { name: 'ternary_sparsity'; sparsity: number; clipValue: number }
   | { name: 'dorefa'; bits: number; perChannel: boolean }
-  | { name: 'lsq'; bits: number; range: LsqRangeName; perChannel: boolean };
+  /** `init` is left out when it is the default 'mean', so existing configs keep their hashes. */
+  | { name: 'lsq'; bits: number; range: LsqRangeName; perChannel: boolean; init?: 'max' };
 
 export const QUANTIZER_NAMES = [
   'fp',
@@ -67,7 +68,7 @@ export function parseQuantizerSpec(spec: unknown, role: QuantizerRole, path: str
   const bits = () => reader.integer('bits', { min: MIN_BITS, max: MAX_BITS });
   const perChannel = () => {
     const value = reader.boolean('perChannel', { default: false });
-    if (value && role === 'activations') throw new ConfigError(`${path}.perChannel`, 'per-channel quantization is for weights only');
+    if (value && role === 'activations' && name !== 'lsq') throw new ConfigError(`${path}.perChannel`, `per-channel activation quantization needs learned steps (lsq); '${name}' has none`);
     return value;
   };
   const scaling = (fallback: BinaryScaling) => {
@@ -122,6 +123,7 @@ export function parseQuantizerSpec(spec: unknown, role: QuantizerRole, path: str
         range: reader.oneOf('range', ranges, { default: role === 'weights' ? 'signed' : 'auto' }),
         perChannel: perChannel(),
       };
+      if (reader.oneOf('init', ['mean', 'max'] as const, { default: 'mean' }) === 'max') config.init = 'max';
       break;
     }
     default:
@@ -131,7 +133,7 @@ export function parseQuantizerSpec(spec: unknown, role: QuantizerRole, path: str
   return config;
 }
 
-/** Builds the quantizer a validated config describes; `channels` = output channels (weights). */
+/** Builds the quantizer a validated config describes; `channels` = output channels (weights) or input channels (activations). */
 export function buildQuantizer(config: QuantizerConfig, role: QuantizerRole, options: { channels?: number } = {}): Quantizer {
   switch (config.name) {
     case 'fp':
@@ -149,7 +151,7 @@ export function buildQuantizer(config: QuantizerConfig, role: QuantizerRole, opt
     case 'dorefa':
       return new DoReFa({ bits: config.bits, mode: role, perChannel: config.perChannel });
     case 'lsq':
-      return new Lsq({ bits: config.bits, role, range: config.range, perChannel: config.perChannel, channels: options.channels });
+      return new Lsq({ bits: config.bits, role, range: config.range, perChannel: config.perChannel, channels: options.channels, init: config.init ?? 'mean' });
   }
 }
 
