@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   data: async () => (await import('./data.ts')).dataCommand,
   inspect: async () => (await import('./inspect.ts')).inspectCommand,
   summary: async () => (await import('./summary.ts')).summaryCommand,
+  activations: async () => (await import('./activations.ts')).activationsCommand,
   view: async () => (await import('./view.ts')).viewCommand,
   sweep: async () => (await import('./sweep.ts')).sweepCommand,
   report: async () => (await import('./report.ts')).reportCommand,

@@ -38,3 +38,4 @@ export {
   type SummaryOptions,
   type SummarizableModel,
 } from './summary.ts';
+export { ActivationStats, formatActivationStats, type InputStats, type UniformInputStats, type SignInputStats } from './activation-stats.ts';

@@ -26,6 +26,7 @@ export {
   type LsqOptions,
   type LsqRange,
   type LsqRangeName,
+  type LsqInit,
   type DoReFaOptions,
 } from './kbit.ts';
 export { FlipRatio, type FlipRatioResult } from './flip-ratio.ts';

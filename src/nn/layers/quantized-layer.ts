@@ -56,6 +56,8 @@ export abstract class QuantizedLayer extends Module {
    * its shifts (`thresholdSpread`).
    */
   outputNorm: BatchNorm | null = null;
+  /** Called with every input before quantization (diagnostics such as activation statistics). */
+  inputObserver: ((x: tf.Tensor) => void) | null = null;
 
   constructor(weight: tf.Tensor, bias: tf.Tensor | null) {
     super();
@@ -122,6 +124,7 @@ export abstract class QuantizedLayer extends Module {
 
   quantizeInput(x: tf.Tensor): tf.Tensor {
     this.lastInputShape = x.shape;
+    this.inputObserver?.(x);
     return this.inputQuantizer.quantize(x);
   }
 
