@@ -179,6 +179,31 @@ describe('k-bit quantizers', () => {
     expect(() => createQuantizer({ name: 'lsq', bits: 4, init: 'median' }, { role: 'weights', path: 'w' })).toThrow(/w\.init/);
   });
 
+  it("LSQ init 'mse': the candidate step f·s_max (f = k/100) with the least squared error on the batch", () => {
+    // a tight cluster far from zero plus one outlier: the best grid clips the outlier
+    const raw = [3, 3.1, 3.2, 3.3, 3.05, 3.15, 3.25, 10];
+    const q = createQuantizer({ name: 'lsq', bits: 2, range: 'unsigned', init: 'mse' }, { role: 'activations' }) as Lsq;
+    q.quantize(tf.tensor1d(raw));
+    const largest = 10 / 3;
+    const error = (s: number) => raw.reduce((sum, x) => sum + (x - Math.min(Math.max(roundHalfEven(x / s), 0), 3) * s) ** 2, 0);
+    let best = largest;
+    for (let k = 1; k <= 100; k++) if (error((largest * k) / 100) < error(best)) best = (largest * k) / 100;
+    expect(values(q.step.variable)[0]).toBeCloseTo(best, 5);
+    expect(values(q.step.variable)[0]).toBeLessThan(largest);
+    expect(error(values(q.step.variable)[0]!)).toBeLessThan(error(largest));
+
+    // per channel, each channel searches on its own
+    const perChannel = createQuantizer({ name: 'lsq', bits: 3, perChannel: true, init: 'mse' }, { role: 'weights', channels: 2 }) as Lsq;
+    const w = tf.tensor2d([
+      [1, -0.02],
+      [-0.5, 0.01],
+      [0.25, 0.03],
+    ]);
+    perChannel.initialize(w);
+    const steps = values(perChannel.step.variable);
+    expect(steps[1]! / steps[0]!).toBeLessThan(0.1);
+  });
+
   it('LSQ edges: zeros quantize to 0 and an all-zero init keeps a positive step', () => {
     const q = new Lsq({ bits: 3, role: 'weights' });
     q.initialize(tf.zeros([4]));

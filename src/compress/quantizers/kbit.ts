@@ -25,10 +25,11 @@
  *   unsigned if the first batch it sees has no negative value, signed otherwise.
  *   Initialization, from the weights (the policy calls `initialize`) or the first training batch
  *   of activations: 'mean' (the paper's) s = 2·mean|x| / √Q_P; 'max' s = max(max x / Q_P,
- *   −min x / Q_N), the smallest step whose grid holds the whole batch. 'mean' suits values spread
- *   around zero; for values far from zero with a small spread, such as max-pooled features, it
- *   can give a grid a few times coarser than their range needs, which fine-tuning barely corrects
- *   (the step's gradient is scaled down by g).
+ *   −min x / Q_N), the smallest step whose grid holds the whole batch; 'mse' the step among
+ *   f·s_max, f = 1/100 … 100/100, with the least squared quantization error on the batch.
+ *   'mean' suits values spread around zero; for values far from zero with a small spread, such
+ *   as max-pooled features, it can give a grid a few times coarser than their range needs, which
+ *   fine-tuning barely corrects (the step's gradient is scaled down by g).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Parameter } from '../../nn/parameter.ts';
@@ -115,6 +116,25 @@ export function lsqQuantize(x: tf.Tensor, step: tf.Tensor, range: LsqRange, grad
   return op(x, step);
 }
 
+/** The step f·largest (f = 1/K … 1) with the least squared quantization error, per `axes` group. */
+function bestStep(x: tf.Tensor, largest: tf.Tensor, range: LsqRange, axes: number[] | undefined): tf.Tensor {
+  let best = largest;
+  let bestError = tf.sum(tf.square(tf.sub(x, quantizeWith(x, largest, range))), axes);
+  for (let k = 1; k < MSE_CANDIDATES; k++) {
+    const candidate = tf.mul(largest, k / MSE_CANDIDATES);
+    const error = tf.sum(tf.square(tf.sub(x, quantizeWith(x, candidate, range))), axes);
+    const better = tf.less(error, bestError);
+    best = tf.where(better, candidate, best);
+    bestError = tf.where(better, error, bestError);
+  }
+  return best;
+}
+
+/** round(clip(x/s, −Q_N, Q_P))·s without gradients. */
+function quantizeWith(x: tf.Tensor, step: tf.Tensor, range: LsqRange): tf.Tensor {
+  return tf.mul(tf.round(tf.clipByValue(tf.div(x, step), -range.negative, range.positive)), step);
+}
+
 export interface LsqOptions {
   bits: number;
   /** Weights keep output channels last; activations are [B, …, C]. Decides numel in g. */
@@ -133,7 +153,9 @@ export interface LsqOptions {
   init?: LsqInit;
 }
 
-export type LsqInit = 'mean' | 'max';
+export type LsqInit = 'mean' | 'max' | 'mse';
+
+const MSE_CANDIDATES = 100;
 
 /** Learned step size quantization (see the module comment). */
 export class Lsq extends CompressQuantizer {
@@ -171,10 +193,14 @@ export class Lsq extends CompressQuantizer {
     if (this.signedFlag) this.signedFlag.assign(tf.scalar(tf.min(x).dataSync()[0]! < 0 ? 1 : 0));
     const { negative, positive } = this.levels();
     const axes = this.perChannel && x.rank > 1 ? allButLastAxis(x.rank) : undefined;
-    const step =
-      this.init === 'max'
-        ? tf.maximum(tf.div(tf.max(x, axes), positive), negative > 0 ? tf.div(tf.neg(tf.min(x, axes)), negative) : 0)
-        : tf.div(tf.mul(meanAbs(x, this.perChannel ? 'channel' : 'layer'), 2), Math.sqrt(positive));
+    let step: tf.Tensor;
+    if (this.init === 'mean') {
+      step = tf.div(tf.mul(meanAbs(x, this.perChannel ? 'channel' : 'layer'), 2), Math.sqrt(positive));
+    } else {
+      const range = { negative, positive };
+      const largest = tf.maximum(tf.maximum(tf.div(tf.max(x, axes), positive), negative > 0 ? tf.div(tf.neg(tf.min(x, axes)), negative) : 0), 1e-8);
+      step = this.init === 'max' ? largest : bestStep(x, largest, range, axes);
+    }
     this.step.assign(tf.reshape(tf.maximum(step, 1e-8), this.step.shape));
   }
 

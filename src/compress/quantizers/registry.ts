@@ -32,7 +32,7 @@ export type QuantizerConfig =
   | { name: 'ternary_sparsity'; sparsity: number; clipValue: number }
   | { name: 'dorefa'; bits: number; perChannel: boolean }
   /** `init` is left out when it is the default 'mean', so existing configs keep their hashes. */
-  | { name: 'lsq'; bits: number; range: LsqRangeName; perChannel: boolean; init?: 'max' };
+  | { name: 'lsq'; bits: number; range: LsqRangeName; perChannel: boolean; init?: 'max' | 'mse' };
 
 export const QUANTIZER_NAMES = [
   'fp',
@@ -123,7 +123,8 @@ export function parseQuantizerSpec(spec: unknown, role: QuantizerRole, path: str
         range: reader.oneOf('range', ranges, { default: role === 'weights' ? 'signed' : 'auto' }),
         perChannel: perChannel(),
       };
-      if (reader.oneOf('init', ['mean', 'max'] as const, { default: 'mean' }) === 'max') config.init = 'max';
+      const init = reader.oneOf('init', ['mean', 'max', 'mse'] as const, { default: 'mean' });
+      if (init !== 'mean') config.init = init;
       break;
     }
     default:
