@@ -15,7 +15,9 @@
  *
  * Rules apply in order; a later rule overrides only the keys it sets. `match` is a glob or a list
  * of globs over hierarchical layer names (see glob.ts), plus `first` and `last` for the model's
- * `firstLayer` / `lastLayer`. Quantizer specs are names or objects (quantizers/registry.ts); null
+ * `firstLayer` / `lastLayer` and `pooled` for its `pooledLayers` (the classifier heads' first
+ * layer, fed by the max over points; a rule matching only `pooled` may match nothing without a
+ * warning). Quantizer specs are names or objects (quantizers/registry.ts); null
  * or "fp" is full precision. `prune` is null (none) or
  *
  *   { "method": "magnitude" | "random" | "channel", "scope": "layer" | "global", "sparsity": 0.9,
@@ -164,7 +166,7 @@ function parseRule(raw: unknown, path: string): ResolvedRule {
   const matchRaw = reader.raw('match');
   const match = typeof matchRaw === 'string' ? [matchRaw] : matchRaw;
   if (!Array.isArray(match) || match.length === 0 || !match.every((m) => typeof m === 'string' && m !== '')) {
-    throw new ConfigError(`${path}.match`, 'must be a layer-name pattern or a non-empty list of them (e.g. "*", "encoder*.linear", "first", "last")');
+    throw new ConfigError(`${path}.match`, 'must be a layer-name pattern or a non-empty list of them (e.g. "*", "encoder*.linear", "first", "last", "pooled")');
   }
   const rule: ResolvedRule = { match: match as string[] };
   // has() is true for an explicit null too (null = full precision)
@@ -262,6 +264,8 @@ export interface PolicyReport {
 export interface CompressibleModel extends Module {
   readonly firstLayer: string;
   readonly lastLayer: string;
+  /** Layers whose input is pooled over all points (none when absent). */
+  readonly pooledLayers?: readonly string[];
   weightLayers(): Array<[string, QuantizedLayer]>;
 }
 
@@ -276,6 +280,7 @@ function ruleMatches(rule: ResolvedRule, name: string, model: CompressibleModel)
   return rule.match.some((pattern) => {
     if (pattern === 'first') return name === model.firstLayer;
     if (pattern === 'last') return name === model.lastLayer;
+    if (pattern === 'pooled') return (model.pooledLayers ?? []).includes(name);
     return globToRegExp(pattern).test(name);
   });
 }
@@ -289,7 +294,9 @@ export function applyPolicy(model: CompressibleModel, policy: CompressionPolicy 
   const layers = model.weightLayers();
   const warnings: string[] = [];
   resolved.layers.forEach((rule, i) => {
-    if (!layers.some(([name]) => ruleMatches(rule, name, model))) {
+    // "pooled" alone may match nothing (segmentation and image models pool no input of a layer)
+    const onlyPooled = rule.match.every((pattern) => pattern === 'pooled');
+    if (!onlyPooled && !layers.some(([name]) => ruleMatches(rule, name, model))) {
       warnings.push(`rule ${i} (match ${JSON.stringify(rule.match)}) matches no layer of this model`);
     }
   });

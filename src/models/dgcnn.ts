@@ -36,6 +36,8 @@ export class Dgcnn extends Model {
   readonly numClasses: number;
   readonly firstLayer = 'edgeconv1.0.linear';
   readonly lastLayer = 'head.classifier';
+  /** head.fc1 takes the max and the mean over points. */
+  override readonly pooledLayers = ['head.fc1.linear'];
   readonly k: number;
   readonly edgeConvs: EdgeConv[];
   readonly embedding: LinearBnAct;

@@ -20,13 +20,15 @@ export interface ModelOutput {
 
 /**
  * A network bitpoint can train and compress. `firstLayer` and `lastLayer` name the layers that
- * compression policies usually keep at full precision.
+ * compression policies usually keep at full precision; `pooledLayers` the layers whose input is
+ * a feature pooled over all points, one vector per cloud (policies select them as "pooled").
  */
 export abstract class Model extends Module {
   abstract readonly task: Task;
   abstract readonly numClasses: number;
   abstract readonly firstLayer: string;
   abstract readonly lastLayer: string;
+  readonly pooledLayers: readonly string[] = [];
   abstract forward(input: ModelInput): ModelOutput;
 
   /** Channels per point of the input (xyz = 3, with normals 6); set by the registry. */

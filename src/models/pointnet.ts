@@ -23,6 +23,8 @@ export class PointNet extends PointNetEncoderModel {
   readonly task = 'classification' as const;
   readonly numClasses: number;
   readonly lastLayer = 'head.classifier';
+  /** head.fc1 takes the max over points. */
+  override readonly pooledLayers = ['head.fc1.linear'];
   readonly fc1: LinearBnAct;
   readonly fc2: LinearBnAct;
   readonly dropout: Dropout;

@@ -85,6 +85,26 @@ describe('compression policies', () => {
     }
   });
 
+  it('"pooled" selects the classifier head\'s first layer; int-k presets initialize its activation step at the range', () => {
+    for (const modelName of ['pointnet-vanilla', 'dgcnn']) {
+      const model = createModel(modelName, { rng: new Rng(2), numClasses: 5 });
+      expect(model.pooledLayers).toEqual(['head.fc1.linear']);
+      const report = applyPolicy(model, resolvePolicy('int4'));
+      expect(report.warnings).toEqual([]);
+      for (const [name, layer] of model.weightLayers()) {
+        const described = layer.inputQuantizer.describe();
+        if (name === model.firstLayer || name === model.lastLayer) expect(described['kind'], name).toBe('identity');
+        else expect(described, name).toMatchObject({ kind: 'lsq', bits: 4, init: name === 'head.fc1.linear' ? 'max' : 'mean' });
+      }
+      model.dispose();
+    }
+    // a model that pools no layer's input: the rule matches nothing, silently
+    const seg = createModel('pointnet-seg', { rng: new Rng(2), numClasses: 4, numCategories: 2 });
+    expect(seg.pooledLayers).toEqual([]);
+    expect(applyPolicy(seg, resolvePolicy('int4')).warnings).toEqual([]);
+    seg.dispose();
+  });
+
   it('int4-weights: 4-bit LSQ weights per channel, float activations, first and last layer full precision', () => {
     const model = vanilla();
     applyPolicy(model, resolvePolicy('int4-weights'));
