@@ -14,7 +14,7 @@
  *   (`InterruptedError`); the run stays 'running' so `resume` continues it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useBackend } from '../backend/select.ts';
 import { buildReplicaModel } from '../train/parallel/replica.ts';
@@ -80,6 +80,7 @@ export async function runSweep(runs: readonly PlannedRun[], options: SweepOption
       const runStarted = performance.now();
       let continueRun = false;
       try {
+        await setAsideOtherRun(run, runDir, store, options.log);
         continueRun = await prepareRunFolder(run, runDir, status, options.log);
         store.markRunning(run.configHash, runDir);
         const outcome = await executeRun(withSource(run, store), runDir, continueRun, options);
@@ -111,6 +112,22 @@ function refuseExisting(runs: readonly PlannedRun[], store: ResultsStore, outDir
   }
   const folder = runs.find((run) => existsSync(join(outDir, run.name, 'checkpoints')));
   if (folder) throw new SweepError(`${join(outDir, folder.name)} already holds a run; pass --resume to continue the sweep, or --out elsewhere`);
+}
+
+/**
+ * A folder the store records for another config of the same name (e.g. a preset whose rules
+ * changed: the folder's config.json still names it, so it would look like this run's) is moved
+ * to `<folder>.<its hash>` and its record follows, so neither run's files are lost or mixed.
+ */
+async function setAsideOtherRun(run: PlannedRun, runDir: string, store: ResultsStore, log: (line: string) => void): Promise<void> {
+  if (!existsSync(runDir)) return;
+  const [other] = store.otherRunsIn(runDir, run.configHash);
+  if (!other) return;
+  const aside = `${runDir}.${other.configHash.slice(0, 12)}`;
+  if (existsSync(aside)) throw new SweepError(`${runDir} belongs to the run ${other.configHash.slice(0, 12)} (${other.status}), and ${aside} exists already: move one of them`);
+  await rename(runDir, aside);
+  store.moveRunDir(other.configHash, aside);
+  log(`${runDir} held the ${other.status} run of another config (${other.configHash.slice(0, 12)}); moved it to ${aside}`);
 }
 
 /**

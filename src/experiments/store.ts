@@ -305,6 +305,19 @@ export class ResultsStore {
     return row?.run_dir ?? null;
   }
 
+  /** Runs other than `configHash` recorded with this folder (a config that changed under the same name). */
+  otherRunsIn(runDir: string, configHash: string): Array<{ configHash: string; status: RunStatus }> {
+    return this.db
+      .prepare<[string, string], { config_hash: string; status: RunStatus }>(`SELECT config_hash, status FROM runs WHERE run_dir = ? AND config_hash != ?`)
+      .all(runDir, configHash)
+      .map((row) => ({ configHash: row.config_hash, status: row.status }));
+  }
+
+  /** Points a run's record at the folder its files were moved to. */
+  moveRunDir(configHash: string, runDir: string): void {
+    this.db.prepare(`UPDATE runs SET run_dir = ? WHERE config_hash = ?`).run(runDir, configHash);
+  }
+
   markRunning(configHash: string, runDir: string): void {
     this.db
       .prepare(`UPDATE runs SET status = 'running', run_dir = ?, attempts = attempts + 1, error = NULL, started_at = ? WHERE config_hash = ?`)
