@@ -117,7 +117,8 @@ function refuseExisting(runs: readonly PlannedRun[], store: ResultsStore, outDir
 /**
  * A folder the store records for another config of the same name (e.g. a preset whose rules
  * changed: the folder's config.json still names it, so it would look like this run's) is moved
- * to `<folder>.<its hash>` and its record follows, so neither run's files are lost or mixed.
+ * to `<folder>.<its hash>` and its record follows, relabelled `<method>@<its hash>` so that reports
+ * keep it apart; neither run's files are lost or mixed.
  */
 async function setAsideOtherRun(run: PlannedRun, runDir: string, store: ResultsStore, log: (line: string) => void): Promise<void> {
   if (!existsSync(runDir)) return;
@@ -126,7 +127,7 @@ async function setAsideOtherRun(run: PlannedRun, runDir: string, store: ResultsS
   const aside = `${runDir}.${other.configHash.slice(0, 12)}`;
   if (existsSync(aside)) throw new SweepError(`${runDir} belongs to the run ${other.configHash.slice(0, 12)} (${other.status}), and ${aside} exists already: move one of them`);
   await rename(runDir, aside);
-  store.moveRunDir(other.configHash, aside);
+  store.supersede(other.configHash, aside);
   log(`${runDir} held the ${other.status} run of another config (${other.configHash.slice(0, 12)}); moved it to ${aside}`);
 }
 

@@ -313,8 +313,15 @@ export class ResultsStore {
       .map((row) => ({ configHash: row.config_hash, status: row.status }));
   }
 
-  /** Points a run's record at the folder its files were moved to. */
-  moveRunDir(configHash: string, runDir: string): void {
+  /**
+   * Points a superseded run's record at the folder its files were moved to, and suffixes its name
+   * and method with `@<hash>` so reports show it apart from the current config's runs.
+   */
+  supersede(configHash: string, runDir: string): void {
+    const suffix = `@${configHash.slice(0, 12)}`;
+    this.db
+      .prepare(`UPDATE runs SET run_dir = ?, name = name || ?, method = method || ? WHERE config_hash = ? AND instr(method, '@') = 0`)
+      .run(runDir, suffix, suffix, configHash);
     this.db.prepare(`UPDATE runs SET run_dir = ? WHERE config_hash = ?`).run(runDir, configHash);
   }
 

@@ -55,11 +55,12 @@ describe('sweep --resume after a policy changed under the same run name', () => 
     expect(epochs.length).toBeGreaterThan(0);
 
     const sqlite = new Database(first.dbFile, { readonly: true });
-    const rows = sqlite.prepare('SELECT config_hash, status, run_dir FROM runs ORDER BY run_dir').all();
+    const rows = sqlite.prepare('SELECT config_hash, method, status, run_dir FROM runs ORDER BY run_dir').all();
     sqlite.close();
+    const old = `@${oldHash.slice(0, 12)}`;
     expect(rows).toEqual([
-      { config_hash: changed!.configHash, status: 'completed', run_dir: folder },
-      { config_hash: oldHash, status: 'completed', run_dir: aside },
+      { config_hash: changed!.configHash, method: 'q', status: 'completed', run_dir: folder },
+      { config_hash: oldHash, method: `q${old}`, status: 'completed', run_dir: aside },
     ]);
   }, 300_000);
 });
