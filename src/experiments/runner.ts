@@ -117,8 +117,8 @@ function refuseExisting(runs: readonly PlannedRun[], store: ResultsStore, outDir
 /**
  * A folder the store records for another config of the same name (e.g. a preset whose rules
  * changed: the folder's config.json still names it, so it would look like this run's) is moved
- * to `<folder>.<its hash>` and its record follows, relabelled `<method>@<its hash>` so that reports
- * keep it apart; neither run's files are lost or mixed.
+ * to `<folder>.<its hash>` and its record follows, relabelled `<method>@superseded-<date>` so that
+ * reports keep it apart; neither run's files are lost or mixed.
  */
 async function setAsideOtherRun(run: PlannedRun, runDir: string, store: ResultsStore, log: (line: string) => void): Promise<void> {
   if (!existsSync(runDir)) return;

@@ -315,10 +315,11 @@ export class ResultsStore {
 
   /**
    * Points a superseded run's record at the folder its files were moved to, and suffixes its name
-   * and method with `@<hash>` so reports show it apart from the current config's runs.
+   * and method with `@superseded-<date>` so reports show it apart from the current config's runs
+   * (the runs of one method superseded on the same day stay one row, over their seeds).
    */
-  supersede(configHash: string, runDir: string): void {
-    const suffix = `@${configHash.slice(0, 12)}`;
+  supersede(configHash: string, runDir: string, date = new Date()): void {
+    const suffix = `@superseded-${date.toISOString().slice(0, 10)}`;
     this.db
       .prepare(`UPDATE runs SET run_dir = ?, name = name || ?, method = method || ? WHERE config_hash = ? AND instr(method, '@') = 0`)
       .run(runDir, suffix, suffix, configHash);

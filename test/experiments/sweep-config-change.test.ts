@@ -57,7 +57,7 @@ describe('sweep --resume after a policy changed under the same run name', () => 
     const sqlite = new Database(first.dbFile, { readonly: true });
     const rows = sqlite.prepare('SELECT config_hash, method, status, run_dir FROM runs ORDER BY run_dir').all();
     sqlite.close();
-    const old = `@${oldHash.slice(0, 12)}`;
+    const old = `@superseded-${new Date().toISOString().slice(0, 10)}`;
     expect(rows).toEqual([
       { config_hash: changed!.configHash, method: 'q', status: 'completed', run_dir: folder },
       { config_hash: oldHash, method: `q${old}`, status: 'completed', run_dir: aside },
