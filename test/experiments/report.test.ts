@@ -150,6 +150,7 @@ describe('report', () => {
     expect(markdown).toMatch(/\| pointnet-cls \| ternary \| laplace \|[^\n]*\| −4\.00 ± 0\.00 \|/);
     expect(formatPoints({ mean: -0.012, std: 0.008, n: 3 })).toBe('−1.20 ± 0.80');
     expect(formatPoints({ mean: 0.0033, std: 0, n: 1 })).toBe('+0.33');
+    expect(formatPoints({ mean: -1e-17, std: 0.0153, n: 3 })).toBe('+0.00 ± 1.53'); // float noise has no sign
     expect(formatPoints(null)).toBe('–');
     expect(markdown).toContain('Do the report figures show what the store holds?');
   });

@@ -136,7 +136,11 @@ export function formatPercent(s: Stat | null): string {
 /** A paired difference in points of percent, signed: "−1.20 ± 0.80" (n > 1) or "+0.33". */
 export function formatPoints(s: Stat | null): string {
   if (!s || !Number.isFinite(s.mean)) return '–';
-  const signed = (v: number) => `${v < 0 ? '−' : '+'}${Math.abs(v * 100).toFixed(2)}`;
+  // the sign of what is printed: a mean of −1e-16 (float noise) prints as +0.00, not −0.00
+  const signed = (v: number) => {
+    const digits = Math.abs(v * 100).toFixed(2);
+    return `${v < 0 && Number(digits) !== 0 ? '−' : '+'}${digits}`;
+  };
   return s.n > 1 ? `${signed(s.mean)} ± ${(s.std * 100).toFixed(2)}` : signed(s.mean);
 }
 
