@@ -14,11 +14,12 @@
  *   const report = applyPolicy(model, resolvePolicy('bipointnet'), { rng });   // before building the Trainer
  *
  * Rules apply in order; a later rule overrides only the keys it sets. `match` is a glob or a list
- * of globs over hierarchical layer names (see glob.ts), plus `first` and `last` for the model's
- * `firstLayer` / `lastLayer` and `pooled` for its `pooledLayers` (the classifier heads' first
- * layer, fed by the max over points; a rule matching only `pooled` may match nothing without a
- * warning). Quantizer specs are names or objects (quantizers/registry.ts); null
- * or "fp" is full precision. `prune` is null (none) or
+ * of globs over hierarchical layer names (see glob.ts), plus `first` for the model's `inputLayers`
+ * (its first layer, and with an input T-Net also `encoder1.0`, which reads the transformed
+ * coordinates: three signs per point would be all it saw), `last` for its `lastLayer`, and
+ * `pooled` for its `pooledLayers` (the classifier heads' first layer, fed by the max over points;
+ * a rule matching only `pooled` may match nothing without a warning). Quantizer specs are names
+ * or objects (quantizers/registry.ts); null or "fp" is full precision. `prune` is null (none) or
  *
  *   { "method": "magnitude" | "random" | "channel", "scope": "layer" | "global", "sparsity": 0.9,
  *     "schedule": "one-shot" | { "kind": "one-shot", "at": 0.5 } |
@@ -30,8 +31,8 @@
  * once (all ones until pruned), so a checkpoint always has the same tensors.
  *
  * Model switches:
- *   entropyMaximizingPool  BiPointNet's EMA on every GlobalMaxPool module (T-Nets pool with an
- *                          inline tf.max today, so their pooling is not shifted).
+ *   entropyMaximizingPool  BiPointNet's EMA on every GlobalMaxPool module (T-Nets' pools included:
+ *                          without it their binarized global features are the same for every cloud).
  *   hiddenActivation       "none" removes the ReLU after BatchNorm in Linear–BN–activation blocks.
  *                          Needed with binary activations: sign(ReLU(x)) is +1 everywhere.
  *                          BiPointNet uses hardtanh there; before sign() hardtanh is the identity in
@@ -266,6 +267,8 @@ export interface CompressibleModel extends Module {
   readonly lastLayer: string;
   /** Layers whose input is pooled over all points (none when absent). */
   readonly pooledLayers?: readonly string[];
+  /** Every layer "first" selects (default: firstLayer alone). */
+  readonly inputLayers?: readonly string[];
   weightLayers(): Array<[string, QuantizedLayer]>;
 }
 
@@ -278,7 +281,7 @@ export interface ApplyPolicyOptions {
 
 function ruleMatches(rule: ResolvedRule, name: string, model: CompressibleModel): boolean {
   return rule.match.some((pattern) => {
-    if (pattern === 'first') return name === model.firstLayer;
+    if (pattern === 'first') return name === model.firstLayer || (model.inputLayers ?? []).includes(name);
     if (pattern === 'last') return name === model.lastLayer;
     if (pattern === 'pooled') return (model.pooledLayers ?? []).includes(name);
     return globToRegExp(pattern).test(name);

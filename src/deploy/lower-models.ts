@@ -114,7 +114,7 @@ function activationOf(activation: string): ActivationName {
 
 /** TNet: shared MLP, max over points, FC, FC, the k×k matrix; then x·matrix. */
 function lowerTnet(b: ProgramBuilder, name: string, tnet: TNet, input: string): string {
-  const pooled = b.sharedMlp(`${name}.mlp`, tnet.mlp, input, { entropyMaximizing: false });
+  const pooled = b.sharedMlp(`${name}.mlp`, tnet.mlp, input, { entropyMaximizing: tnet.pool.entropyMaximizing });
   const features = b.block(`${name}.fc2`, tnet.fc2, b.block(`${name}.fc1`, tnet.fc1, pooled));
   const matrix = b.dense(`${name}.transform`, tnet.transform, { input: features, output: `${name}.matrix` });
   b.push({ op: 'transform', input, matrix, k: tnet.k, output: `${name}.output` });

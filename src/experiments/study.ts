@@ -34,6 +34,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolvePolicy } from '../compress/resolve.ts';
+import { modelRevision } from '../models/revisions.ts';
 import { parseInitializer, type InitializerSpec } from '../nn/init/index.ts';
 import { parseRunConfig, type RunConfig } from '../train/run-config.ts';
 import { ConfigReader } from '../util/config-reader.ts';
@@ -349,6 +350,8 @@ export function configHash(config: RunConfig, method: Pick<StudyMethod, 'procedu
   const { name: _name, initFrom: _initFrom, distill, ...rest } = config;
   const { layers, model } = resolvePolicy(rest.compress);
   const identity: JsonObject = { config: { ...rest, compress: { layers, model } } };
+  const revision = modelRevision(config.model);
+  if (revision > 1) identity['modelRevision'] = revision;
   // A teacher enters by its identity and its loss settings, not by its folder.
   if (distill) {
     const { run, ...settings } = distill;

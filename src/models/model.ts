@@ -20,14 +20,20 @@ export interface ModelOutput {
 
 /**
  * A network bitpoint can train and compress. `firstLayer` and `lastLayer` name the layers that
- * compression policies usually keep at full precision; `pooledLayers` the layers whose input is
- * a feature pooled over all points, one vector per cloud (policies select them as "pooled").
+ * compression policies usually keep at full precision; `inputLayers` extends the first to every
+ * layer that reads the raw input (with PointNet's input T-Net, `encoder1.0` reads the transformed
+ * coordinates too), which policies select as "first" as well. `pooledLayers` are the layers whose
+ * input is a feature pooled over all points, one vector per cloud (policies select them as
+ * "pooled").
  */
 export abstract class Model extends Module {
   abstract readonly task: Task;
   abstract readonly numClasses: number;
   abstract readonly firstLayer: string;
   abstract readonly lastLayer: string;
+  get inputLayers(): readonly string[] {
+    return [this.firstLayer];
+  }
   readonly pooledLayers: readonly string[] = [];
   abstract forward(input: ModelInput): ModelOutput;
 

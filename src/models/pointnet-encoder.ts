@@ -68,6 +68,11 @@ export abstract class PointNetEncoderModel extends Model {
     this.firstLayer = this.inputTnet ? 'inputTnet.mlp.0.linear' : 'encoder1.0.linear';
   }
 
+  /** With an input T-Net, `encoder1.0` reads the (transformed) coordinates as well. */
+  override get inputLayers(): readonly string[] {
+    return this.inputTnet ? [this.firstLayer, 'encoder1.0.linear'] : [this.firstLayer];
+  }
+
   /** Channels of the local features (`encoder1`'s output). */
   get localChannels(): number {
     return this.encoder1.outFeatures;

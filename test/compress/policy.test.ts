@@ -105,6 +105,32 @@ describe('compression policies', () => {
     seg.dispose();
   });
 
+  it('with an input T-Net, "first" keeps encoder1.0 (it reads coordinates) too; T-Net pools take EMA and start at the identity', () => {
+    for (const modelName of ['pointnet', 'pointnet-seg']) {
+      const model = createModel(modelName, { rng: new Rng(2), numClasses: 4, numCategories: 2 });
+      expect(model.inputLayers).toEqual(['inputTnet.mlp.0.linear', 'encoder1.0.linear']);
+      const report = applyPolicy(model, resolvePolicy('bipointnet'));
+      expect(report.warnings).toEqual([]);
+      const full = new Set([...model.inputLayers, model.lastLayer]);
+      for (const [name, layer] of model.weightLayers()) {
+        expect(layer.weightQuantizer.kind, name).toBe(full.has(name) ? 'identity' : 'ste_sign');
+        expect(layer.inputQuantizer.kind, name).toBe(full.has(name) ? 'identity' : 'ste_sign');
+      }
+      const pools = model.namedModules().filter(([, m]) => m instanceof GlobalMaxPool);
+      expect(pools.map(([path]) => path)).toEqual(expect.arrayContaining(['inputTnet.pool', 'featureTnet.pool']));
+      expect(pools.every(([, m]) => (m as GlobalMaxPool).entropyMaximizing)).toBe(true);
+      // the binarized transforms start at zero (LSR's α = std(A·0)/… = 0): identity matrices, so
+      // the orthogonality regularizer starts at zero (it was ~10¹³ when every cloud pooled alike)
+      model.train();
+      const rng = new Rng(3);
+      const points = tf.tensor3d(Array.from({ length: 2 * 32 * 3 }, () => rng.uniform() * 2 - 1), [2, 32, 3]);
+      const output = model.forward({ inputs: points, categories: tf.tensor1d([0, 1], 'int32') });
+      expect(output.auxiliaryLoss!.dataSync()[0]).toBeCloseTo(0, 6);
+      expect(tf.max(tf.abs(output.logits)).dataSync()[0]).toBeGreaterThan(0);
+      model.dispose();
+    }
+  });
+
   it('int4-weights: 4-bit LSQ weights per channel, float activations, first and last layer full precision', () => {
     const model = vanilla();
     applyPolicy(model, resolvePolicy('int4-weights'));

@@ -77,11 +77,15 @@ describe('real-valued shortcuts (Bi-Real Net) around binarized blocks', () => {
     const report = applyPolicy(model, { extends: 'bipointnet-shortcut' }, { rng: new Rng(1) });
     expect(report.model.shortcuts).toEqual(['head.fc1', 'head.fc2']);
     expect(report.warnings).toContain('realShortcuts: no shortcut for encoder2.0 (8→12), encoder2.1 (12→32): neither width divides the other');
-    // PointNet with T-Nets: encoder1.0 reads the transformed xyz (3 channels) in binary
+    // PointNet with T-Nets: encoder1.0 reads the transformed xyz and stays float ("first"), so it
+    // needs no shortcut; a policy that binarizes its input gets the warning
     const full = createModel('pointnet', { rng: new Rng(3), numClasses: 4 });
     const fullReport = applyPolicy(full, resolvePolicy('bipointnet-shortcut'), { rng: new Rng(1) });
-    expect(fullReport.warnings.join('\n')).toMatch(/encoder1\.0 \(3→64\)/);
+    expect(fullReport.warnings.join('\n')).not.toMatch(/encoder1\.0/);
     expect(fullReport.model.shortcuts).toContain('encoder2.2');
+    const binaryInput = createModel('pointnet', { rng: new Rng(3), numClasses: 4 });
+    const binaryReport = applyPolicy(binaryInput, { extends: 'bipointnet-shortcut', layers: [{ match: 'encoder1.0.linear', activations: 'ste_sign' }] }, { rng: new Rng(1) });
+    expect(binaryReport.warnings.join('\n')).toMatch(/encoder1\.0 \(3→64\)/);
   });
 
   it('warns when no block has a quantized input', () => {

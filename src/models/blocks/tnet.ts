@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../../nn/module.ts';
-import { maxSharedTies } from '../../nn/ops/max-shared-ties.ts';
+import { GlobalMaxPool } from '../../nn/layers/global-max-pool.ts';
 import { Linear } from '../../nn/layers/linear.ts';
 import type { InitializerSpec } from '../../nn/init/index.ts';
 import type { Rng } from '../../util/rng.ts';
@@ -14,6 +14,8 @@ import { LinearBnAct, SharedMlp } from './shared-mlp.ts';
 export class TNet extends Module {
   readonly k: number;
   readonly mlp: SharedMlp;
+  /** A module, so that BiPointNet's entropy-maximizing shift can be switched on here as well. */
+  readonly pool: GlobalMaxPool;
   readonly fc1: LinearBnAct;
   readonly fc2: LinearBnAct;
   readonly transform: Linear;
@@ -24,6 +26,7 @@ export class TNet extends Module {
     super();
     this.k = k;
     this.mlp = this.addModule('mlp', new SharedMlp([k, 64, 128, 1024], options));
+    this.pool = this.addModule('pool', new GlobalMaxPool());
     this.fc1 = this.addModule('fc1', new LinearBnAct(1024, 512, options));
     this.fc2 = this.addModule('fc2', new LinearBnAct(512, 256, options));
     this.transform = this.addModule('transform', new Linear(256, k * k, { rng: options.rng, init: 'zeros' }));
@@ -33,7 +36,7 @@ export class TNet extends Module {
   /** Returns [transformed points, matrix]; x is [B, N, k]. */
   forward(x: tf.Tensor3D): { output: tf.Tensor3D; matrix: tf.Tensor3D } {
     const matrix = tf.tidy(() => {
-      const global = maxSharedTies(this.mlp.forward(x), 1);
+      const global = this.pool.forward(this.mlp.forward(x));
       const features = this.fc2.forward(this.fc1.forward(global));
       return tf.reshape(this.transform.forward(features), [-1, this.k, this.k]) as tf.Tensor3D;
     });
