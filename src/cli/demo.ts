@@ -71,11 +71,13 @@ export const demoCommand: Command = {
     });
 
     ctx.log('bitpoint demo: writing the report …');
-    const report = await writeReport({ dbFile, study: 'demo', outDir: reportDir });
+    // the runs of this plan only: a folder of an older config (kept, relabelled) is not the demo's
+    const planned = new Set(runs.map((run) => run.configHash));
+    const report = await writeReport({ dbFile, study: 'demo', outDir: reportDir, only: planned });
     await useBackend(parseBackendRequest(backend));
     ctx.log('bitpoint demo: writing per-point predictions of every model on a few test shapes …');
     const store = ResultsStore.open(dbFile, { readonly: true });
-    const rows = store.runs({ study: 'demo' });
+    const rows = store.runs({ study: 'demo' }).filter((row) => planned.has(row.config_hash));
     store.close();
     const predictions = await writePredictions(rows, predictionsDir, { shapes: 3, log: ctx.log });
     const ordering = orderingCheck(report.cells.filter((c) => c.task_label === 'pointnet-cls'), ['fp', 'int4', 'ternary', 'binary']);

@@ -155,6 +155,13 @@ describe('report', () => {
     expect(markdown).toContain('Do the report figures show what the store holds?');
   });
 
+  it('`only` restricts the report to the given runs (the demo passes its plan)', async () => {
+    const fp = expandStudy(study).filter((run) => run.method.label === 'fp');
+    const report = await writeReport({ dbFile: db, study: 'synthetic', outDir: join(work, 'report-only'), only: new Set(fp.map((run) => run.configHash)) });
+    expect(new Set(report.rows.map((row) => row.method))).toEqual(new Set(['fp']));
+    expect(report.rows).toHaveLength(fp.length);
+  });
+
   it('draws every figure kind, and each is a real picture', async () => {
     const out = join(work, 'report');
     const report = await writeReport({ dbFile: db, study: 'synthetic', outDir: out });

@@ -17,6 +17,8 @@ export interface ReportOptions {
   dbFile: string;
   study: string;
   outDir: string;
+  /** Only these runs (config hashes), e.g. the current plan without superseded runs; default all. */
+  only?: ReadonlySet<string>;
 }
 
 export interface Report {
@@ -35,7 +37,7 @@ export class ReportError extends BitpointError {}
 export async function writeReport(options: ReportOptions): Promise<Report> {
   const store = ResultsStore.open(options.dbFile, { readonly: true });
   try {
-    const rows = store.runs({ study: options.study });
+    const rows = store.runs({ study: options.study }).filter((row) => !options.only || options.only.has(row.config_hash));
     if (rows.length === 0) {
       const known = store.studies().map((s) => s.study);
       throw new ReportError(`${options.dbFile} has no runs of study '${options.study}'${known.length ? ` (it has: ${known.join(', ')})` : ''}`);
