@@ -12,10 +12,11 @@
  * The statistics are over every value a channel takes (all points of all clouds for per-point
  * layers; one value per cloud for a layer after the max over points).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../models/model.ts';
 import type { QuantizedLayer } from '../nn/layers/quantized-layer.ts';
 import type { Quantizer } from '../nn/quantizer.ts';
+import { ApproxSign, SteSign } from './quantizers/binary.ts';
+import { DoReFa, Lsq } from './quantizers/kbit.ts';
 
 export interface UniformInputStats {
   layer: string;
@@ -63,20 +64,19 @@ interface Grid {
 
 /** The grid a quantizer puts its input on, or null (float inputs, sign, unknown kinds). */
 function gridOf(quantizer: Quantizer, channels: number): Grid | null {
-  if (quantizer.kind === 'lsq') {
-    const lsq = quantizer as unknown as { step: { variable: tf.Variable }; levels(): { negative: number; positive: number } };
-    const raw = lsq.step.variable.dataSync() as Float32Array;
-    const { negative, positive } = lsq.levels();
+  if (quantizer instanceof Lsq) {
+    const raw = quantizer.step.variable.dataSync() as Float32Array;
+    const { negative, positive } = quantizer.levels();
     return { step: Float32Array.from({ length: channels }, (_, c) => Math.max(raw.length === 1 ? raw[0]! : raw[c]!, 1e-12)), min: negative > 0 ? -negative : 0, max: positive };
   }
-  if (quantizer.kind === 'dorefa') {
+  if (quantizer instanceof DoReFa) {
     const levels = 2 ** quantizer.bits - 1;
     return { step: new Float32Array(channels).fill(1 / levels), min: 0, max: levels };
   }
   return null;
 }
 
-const isSign = (quantizer: Quantizer) => quantizer.kind === 'ste_sign' || quantizer.kind === 'approx_sign';
+const isSign = (quantizer: Quantizer) => quantizer instanceof SteSign || quantizer instanceof ApproxSign;
 
 class UniformAccumulator {
   private readonly width: number;

@@ -320,10 +320,15 @@ export class ResultsStore {
    */
   supersede(configHash: string, runDir: string, date = new Date()): void {
     const suffix = `@superseded-${date.toISOString().slice(0, 10)}`;
+    // a record superseded before keeps its first label
     this.db
-      .prepare(`UPDATE runs SET run_dir = ?, name = name || ?, method = method || ? WHERE config_hash = ? AND instr(method, '@') = 0`)
-      .run(runDir, suffix, suffix, configHash);
-    this.db.prepare(`UPDATE runs SET run_dir = ? WHERE config_hash = ?`).run(runDir, configHash);
+      .prepare(
+        `UPDATE runs SET run_dir = @runDir,
+           name = CASE WHEN instr(method, '@') = 0 THEN name || @suffix ELSE name END,
+           method = CASE WHEN instr(method, '@') = 0 THEN method || @suffix ELSE method END
+         WHERE config_hash = @configHash`,
+      )
+      .run({ runDir, suffix, configHash });
   }
 
   markRunning(configHash: string, runDir: string): void {
