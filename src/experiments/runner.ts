@@ -14,7 +14,7 @@
  *   (`InterruptedError`); the run stays 'running' so `resume` continues it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useBackend } from '../backend/select.ts';
 import { buildReplicaModel } from '../train/parallel/replica.ts';
@@ -82,6 +82,7 @@ export async function runSweep(runs: readonly PlannedRun[], options: SweepOption
       try {
         await setAsideOtherRun(run, runDir, store, options.log);
         continueRun = await prepareRunFolder(run, runDir, status, options.log);
+        await writeRunIdentity(run, runDir);
         store.markRunning(run.configHash, runDir);
         const outcome = await executeRun(withSource(run, store), runDir, continueRun, options);
         store.recordCompleted(run.configHash, outcome);
@@ -133,20 +134,46 @@ async function setAsideOtherRun(run: PlannedRun, runDir: string, store: ResultsS
 
 /**
  * Decides whether the run folder is continued or started afresh: an interrupted run ('running')
- * whose folder holds the same config continues from its checkpoint; a failed run, or a folder
- * with another config, is cleared.
+ * whose folder holds the same config continues from its checkpoint; a failed run's folder is
+ * cleared; a folder that holds another config (one the store does not know, e.g. a sweep into the
+ * same folder with another --db) is moved to `<folder>.<its hash>`, so no finished run is lost.
  */
 async function prepareRunFolder(run: PlannedRun, runDir: string, status: string | null, log: (line: string) => void): Promise<boolean> {
   if (!existsSync(runDir)) return false;
-  const sameConfig = folderHash(runDir, run) === run.configHash;
-  if (status !== 'failed' && sameConfig && existsSync(join(runDir, 'checkpoints', 'last.safetensors'))) return true;
-  const reason = status === 'failed' ? 'rerunning the failed run from scratch' : sameConfig ? 'no checkpoint to continue from' : 'the folder holds another config';
-  log(`${runDir}: ${reason}; clearing it`);
+  const held = folderHash(runDir, run);
+  if (held !== null && held !== run.configHash) {
+    const aside = `${runDir}.${held.slice(0, 12)}`;
+    if (existsSync(aside)) throw new SweepError(`${runDir} holds the run of another config (${held.slice(0, 12)}), and ${aside} exists already: move one of them`);
+    await rename(runDir, aside);
+    log(`${runDir} holds the run of another config (${held.slice(0, 12)}); moved it to ${aside}`);
+    return false;
+  }
+  if (status !== 'failed' && held === run.configHash && existsSync(join(runDir, 'checkpoints', 'last.safetensors'))) return true;
+  log(`${runDir}: ${status === 'failed' ? 'rerunning the failed run from scratch' : 'no checkpoint to continue from'}; clearing it`);
   await rm(runDir, { recursive: true, force: true });
   return false;
 }
 
+/** The file in a run folder that names the config the sweep trains there. */
+const RUN_IDENTITY_FILE = 'sweep-run.json';
+
+async function writeRunIdentity(run: PlannedRun, runDir: string): Promise<void> {
+  await mkdir(runDir, { recursive: true });
+  await writeFile(join(runDir, RUN_IDENTITY_FILE), `${JSON.stringify({ config_hash: run.configHash, name: run.name }, null, 2)}\n`);
+}
+
+/**
+ * The config hash of the run a folder holds: the one the sweep wrote there, or, for folders from
+ * before that file, re-derived from its config.json (which names a preset, so a preset whose rules
+ * changed since re-derives to the new hash: only the store can tell those apart).
+ */
 function folderHash(runDir: string, run: PlannedRun): string | null {
+  try {
+    const identity = JSON.parse(readFileSync(join(runDir, RUN_IDENTITY_FILE), 'utf8')) as { config_hash?: unknown };
+    if (typeof identity.config_hash === 'string') return identity.config_hash;
+  } catch {
+    // no identity file: an older folder
+  }
   try {
     const config = parseRunConfig(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')));
     return configHash(config, run.method, run.source?.configHash, run.teacher?.configHash);

@@ -63,4 +63,24 @@ describe('sweep --resume after a policy changed under the same run name', () => 
       { config_hash: oldHash, method: `q${old}`, status: 'completed', run_dir: aside },
     ]);
   }, 300_000);
+  it('keeps a folder of another config that the store does not know (a sweep with another --db)', async () => {
+    const out = join(work, 'runs-two-stores');
+    writeFileSync(policyFile, JSON.stringify({ name: 'p', extends: 'int4' }));
+    const [before] = expandStudy(study());
+    await runSweep([before!], { outDir: out, dbFile: join(work, 'first.sqlite'), log: () => {} });
+    const folder = join(out, 'cls__q__s1');
+    expect(JSON.parse(readFileSync(join(folder, 'sweep-run.json'), 'utf8'))).toEqual({ config_hash: before!.configHash, name: 'cls__q__s1' });
+
+    // config.json still says the same policy file, so only the folder's identity tells them apart
+    writeFileSync(policyFile, JSON.stringify({ name: 'p', extends: 'int4', layers: [{ match: 'head.fc2.linear', activations: 'fp' }] }));
+    const [after] = expandStudy(study());
+    const logs: string[] = [];
+    const second = await runSweep([after!], { outDir: out, dbFile: join(work, 'second.sqlite'), resume: true, log: (line) => logs.push(line) });
+    expect(second).toMatchObject({ completed: 1, skipped: 0 });
+    const aside = `${folder}.${before!.configHash.slice(0, 12)}`;
+    expect(logs.join('\n')).toContain(`holds the run of another config (${before!.configHash.slice(0, 12)}); moved it to ${aside}`);
+    expect(logs.join('\n')).not.toMatch(/resuming/);
+    expect(existsSync(join(aside, 'checkpoints', 'last.safetensors'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(folder, 'sweep-run.json'), 'utf8')).config_hash).toBe(after!.configHash);
+  }, 300_000);
 });
