@@ -107,7 +107,7 @@ class UniformAccumulator {
       const v = x[i]! / step[c]!;
       this.sum[c]! += v;
       this.sumSquares[c]! += v * v;
-      let code = Math.round(v);
+      let code = roundHalfToEven(v);
       if (v < min) {
         code = min;
         this.clippedLow++;
@@ -272,4 +272,10 @@ function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)];
+}
+
+/** Rounds as tf.round does (halves to the even neighbour), so the codes counted are the codes used. */
+function roundHalfToEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

@@ -47,6 +47,24 @@ describe('activation statistics of quantized inputs', () => {
     expect(formatActivationStats([s!])).toMatch(/fc\s+lsq 2b\s+0\.5000\s+4\/4\s+3\.00/);
   });
 
+  it('values exactly halfway between two codes are counted at the even code, as the quantizer rounds them', () => {
+    const layer = new Linear(2, 3, { rng: new Rng(1) });
+    const lsq = new Lsq({ bits: 2, role: 'activations', range: 'unsigned' });
+    lsq.step.assign(tf.scalar(0.5));
+    layer.setInputQuantizer(lsq);
+    layer.eval();
+    // x / step: 0.5, 1.5 (channel 0) and 2.5, −0.5 (channel 1)
+    const x = tf.tensor3d([[[0.25, 1.25], [0.75, -0.25]]]);
+    const quantized = Array.from(tf.div(lsq.quantize(x), 0.5).dataSync(), (v) => v + 0); // −0 → 0
+    expect(quantized).toEqual([0, 2, 2, 0]);
+    const stats = new ActivationStats({ weightLayers: () => [['fc', layer]] });
+    layer.forward(x);
+    const [s] = stats.finish() as UniformInputStats[];
+    // codes 0 and 2 in use (rounding halves up would give 1, 2 and 3); channel 0 uses 0 and 2, channel 1 uses 2 and 0
+    expect(s!.codesUsed).toBe(2);
+    expect(s!.codesPerChannel).toBe(2);
+  });
+
   it('sign inputs: share of +1 (0 counts as +1), entropy per channel, constant channels', () => {
     const layer = new Linear(3, 1, { rng: new Rng(1) });
     layer.setInputQuantizer(new SteSign());
