@@ -63,6 +63,21 @@ function fakeHistograms(bits: number, sparsity: number, seed: number): WeightHis
   ];
 }
 
+/** Three classes of 100 test samples: binary confuses cone and pyramid (20 + seed errors), the others 5; every method sends 2 boxes to cone. */
+function confusionOf(method: string, seed: number): { class_names: string[]; confusion_matrix: number[][] } {
+  const mixed = method === 'binary' ? 20 + seed : 5;
+  const coneAsPyramid = Math.ceil(mixed / 2);
+  const pyramidAsCone = mixed - coneAsPyramid;
+  return {
+    class_names: ['box', 'cone', 'pyramid'],
+    confusion_matrix: [
+      [98, 2, 0],
+      [0, 100 - coneAsPyramid, coneAsPyramid],
+      [0, pyramidAsCone, 100 - pyramidAsCone],
+    ],
+  };
+}
+
 function fillStore(file: string): void {
   const store = ResultsStore.open(file);
   const runs = expandStudy(study);
@@ -78,7 +93,7 @@ function fillStore(file: string): void {
     const segmentation = run.task.label === 'pointnet-seg';
     const final = segmentation
       ? { task: 'segmentation' as const, samples: 100, instance_miou: accuracy, class_miou: accuracy - 0.03 }
-      : { task: 'classification' as const, samples: 300, overall_accuracy: accuracy, mean_class_accuracy: accuracy - 0.01 };
+      : { task: 'classification' as const, samples: 300, overall_accuracy: accuracy, mean_class_accuracy: accuracy - 0.01, ...confusionOf(run.method.label, run.seed) };
     store.markRunning(run.configHash, `runs/${run.name}`);
     store.recordCompleted(run.configHash, {
       task: final.task,
@@ -125,6 +140,24 @@ describe('report', () => {
   const work = mkdtempSync(join(tmpdir(), 'bitpoint-report-'));
   const db = join(work, 'results.sqlite');
   fillStore(db);
+
+  it('lists each classification method’s most confused class pairs next to the reference’s', async () => {
+    const report = await writeReport({ dbFile: db, study: 'synthetic', outDir: join(work, 'report-confusions') });
+    // segmentation runs have no confusion matrix, so only the classification task appears
+    expect(new Set(report.confusions.map((c) => c.task_label))).toEqual(new Set(['pointnet-cls']));
+    const binary = report.confusions.find((c) => c.method === 'binary' && c.initializer === 'he_normal')!;
+    expect(binary.runs).toBe(3);
+    expect(binary.errorsPerRun).toBeCloseTo(22 + 2, 10); // (21 + 22 + 23) / 3 pair errors, 2 boxes
+    expect(binary.pairs[0]).toEqual({ classes: ['cone', 'pyramid'], perRun: 22, referencePerRun: 5 });
+    expect(binary.pairs[1]).toEqual({ classes: ['box', 'cone'], perRun: 2, referencePerRun: 2 });
+    expect(binary.pairs).toHaveLength(2);
+    const fp = report.confusions.find((c) => c.method === 'fp' && c.initializer === 'he_normal')!;
+    expect(fp.pairs[0]).toEqual({ classes: ['cone', 'pyramid'], perRun: 5, referencePerRun: null });
+    const markdown = readFileSync(join(work, 'report-confusions', 'report.md'), 'utf8');
+    expect(markdown).toContain('## Most confused class pairs');
+    expect(markdown).toMatch(/\| pointnet-cls \| binary \| he_normal \| 3 \| 24\.0 \| cone↔pyramid 22\.0 \(fp 5\.0\) \| box↔cone 2\.0 \(fp 2\.0\) \|/);
+    expect(readFileSync(join(work, 'report-confusions', 'index.html'), 'utf8')).toContain('cone↔pyramid 22.0 (fp 5.0)');
+  });
 
   it('aggregates the store’s rows: mean and sample std over seeds, retained vs the reference', async () => {
     const report = await writeReport({ dbFile: db, study: 'synthetic', outDir: join(work, 'report') });
