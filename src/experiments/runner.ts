@@ -125,11 +125,17 @@ async function setAsideOtherRun(run: PlannedRun, runDir: string, store: ResultsS
   if (!existsSync(runDir)) return;
   const [other] = store.otherRunsIn(runDir, run.configHash);
   if (!other) return;
-  const aside = `${runDir}.${other.configHash.slice(0, 12)}`;
-  if (existsSync(aside)) throw new SweepError(`${runDir} belongs to the run ${other.configHash.slice(0, 12)} (${other.status}), and ${aside} exists already: move one of them`);
-  await rename(runDir, aside);
+  const aside = await moveAside(runDir, other.configHash, `belongs to the run ${other.configHash.slice(0, 12)} (${other.status})`);
   store.supersede(other.configHash, aside);
   log(`${runDir} held the ${other.status} run of another config (${other.configHash.slice(0, 12)}); moved it to ${aside}`);
+}
+
+/** Moves a run folder to `<folder>.<hash12>`, keeping its files; `holder` says whose it is, for the error. */
+async function moveAside(runDir: string, hash: string, holder: string): Promise<string> {
+  const aside = `${runDir}.${hash.slice(0, 12)}`;
+  if (existsSync(aside)) throw new SweepError(`${runDir} ${holder}, and ${aside} exists already: move one of them`);
+  await rename(runDir, aside);
+  return aside;
 }
 
 /**
@@ -142,9 +148,7 @@ async function prepareRunFolder(run: PlannedRun, runDir: string, status: string 
   if (!existsSync(runDir)) return false;
   const held = folderHash(runDir, run);
   if (held !== null && held !== run.configHash) {
-    const aside = `${runDir}.${held.slice(0, 12)}`;
-    if (existsSync(aside)) throw new SweepError(`${runDir} holds the run of another config (${held.slice(0, 12)}), and ${aside} exists already: move one of them`);
-    await rename(runDir, aside);
+    const aside = await moveAside(runDir, held, `holds the run of another config (${held.slice(0, 12)})`);
     log(`${runDir} holds the run of another config (${held.slice(0, 12)}); moved it to ${aside}`);
     return false;
   }

@@ -64,11 +64,16 @@ export function methodFamily(method: string): string {
   return stripped || method;
 }
 
+/** The key of a report cell: runs of one task, method and initializer, over seeds. */
+export function cellKey(c: { task_label: string; method: string; initializer: string }): string {
+  return `${c.task_label}\u0000${c.method}\u0000${c.initializer}`;
+}
+
 export function aggregate(rows: readonly RunRow[], reference: string | null): Cell[] {
   const completed = rows.filter((r) => r.status === 'completed' && r.metric !== null);
   const groups = new Map<string, RunRow[]>();
   for (const row of completed) {
-    const key = `${row.task_label}\u0000${row.method}\u0000${row.initializer}`;
+    const key = cellKey(row);
     const group = groups.get(key) ?? [];
     group.push(row);
     groups.set(key, group);

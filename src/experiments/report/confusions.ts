@@ -7,6 +7,7 @@
  * fine geometry).
  */
 import type { RunRow } from '../store.ts';
+import { cellKey } from './aggregate.ts';
 
 export interface ConfusedPair {
   /** The two classes, in class order. */
@@ -41,7 +42,7 @@ export function confusedPairs(rows: readonly RunRow[], reference: string | null,
     const matrix = final?.confusion_matrix;
     const names = final?.class_names;
     if (!matrix || !names || matrix.length !== names.length) continue;
-    const key = `${row.task_label}\u0000${row.method}\u0000${row.initializer}`;
+    const key = cellKey(row);
     const group = groups.get(key);
     if (!group) {
       groups.set(key, { first: row, summed: { names, matrix: matrix.map((r) => [...r]), runs: 1 } });
@@ -52,7 +53,7 @@ export function confusedPairs(rows: readonly RunRow[], reference: string | null,
   }
   const cells: ConfusionCell[] = [];
   for (const { first, summed } of groups.values()) {
-    const referenceGroup = reference && reference !== first.method ? groups.get(`${first.task_label}\u0000${reference}\u0000${first.initializer}`) : undefined;
+    const referenceGroup = reference && reference !== first.method ? groups.get(cellKey({ ...first, method: reference })) : undefined;
     const referenceSummed = referenceGroup && sameNames(referenceGroup.summed.names, summed.names) ? referenceGroup.summed : null;
     const pairs: ConfusedPair[] = [];
     for (let i = 0; i < summed.names.length; i++) {

@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BitpointError } from '../../util/errors.ts';
 import { ResultsStore, type RunRow, type StudyInfo } from '../store.ts';
-import { aggregate, formatBits, formatBytes, formatPercent, formatPoints, formatRatio, metricTitle, type Cell } from './aggregate.ts';
+import { aggregate, cellKey, formatBits, formatBytes, formatPercent, formatPoints, formatRatio, metricTitle, type Cell } from './aggregate.ts';
 import { confusedPairs, formatPair, type ConfusionCell } from './confusions.ts';
 import { allPlots, type Plot } from './plots.ts';
 
@@ -117,9 +117,8 @@ export function resultsTable(cells: Cell[], reference: string | null): Table {
 
 /** The confusion cells in the order of the results table (the study's plan). */
 function inCellOrder(confusions: ConfusionCell[], cells: Cell[]): ConfusionCell[] {
-  const key = (c: { task_label: string; method: string; initializer: string }) => `${c.task_label}\u0000${c.method}\u0000${c.initializer}`;
-  const rank = new Map(cells.map((c, i) => [key(c), i]));
-  return [...confusions].sort((a, b) => (rank.get(key(a)) ?? Infinity) - (rank.get(key(b)) ?? Infinity));
+  const rank = new Map(cells.map((c, i) => [cellKey(c), i]));
+  return [...confusions].sort((a, b) => (rank.get(cellKey(a)) ?? Infinity) - (rank.get(cellKey(b)) ?? Infinity));
 }
 
 /** One row per classification cell: its errors per run and its three most confused class pairs. */
