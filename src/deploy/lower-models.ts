@@ -131,6 +131,17 @@ function lowerPointNetEncoder(b: ProgramBuilder, model: PointNet | PointNetSeg):
   return { local, global };
 }
 
+/** `poolFrom: 'all'`: the max of every shared-MLP layer's output (the last one's is `last`), concatenated in layer order. */
+function lowerEveryLayerPool(b: ProgramBuilder, model: PointNet, last: string): string {
+  const names = [...model.encoder1.layers.map((_, i) => `encoder1.${i}`), ...model.encoder2.layers.map((_, i) => `encoder2.${i}`)];
+  const pooled = names.slice(0, -1).map((name) => {
+    b.push({ op: 'max_rows', input: name, output: `${name}.max`, entropyMaximizing: poolEma(model.pool) });
+    return `${name}.max`;
+  });
+  b.push({ op: 'concat', inputs: [...pooled, last], output: 'pooled' });
+  return 'pooled';
+}
+
 function poolEma(pool: GlobalMaxPool): boolean {
   return pool.entropyMaximizing;
 }
@@ -219,7 +230,8 @@ export function lowerModel(model: Model, modelName: string): LoweredModel {
   let numCategories = 0;
   let output: string;
   if (model instanceof PointNet) {
-    const { global } = lowerPointNetEncoder(b, model);
+    let { global } = lowerPointNetEncoder(b, model);
+    if (model.poolFrom === 'all') global = lowerEveryLayerPool(b, model, global);
     const h = b.block('head.fc2', model.fc2, b.block('head.fc1', model.fc1, global));
     output = b.dense('head.classifier', model.classifier, { input: h, output: 'logits' });
   } else if (model instanceof PointNetSeg) {

@@ -30,6 +30,8 @@ export interface PointNetEncoderOptions {
 
 /** Per-point features of the encoder: after `encoder1` (and the feature T-Net), after `encoder2`. */
 export interface PointFeatures {
+  /** [B, N, Cᵢ] per shared-MLP layer, in order (`encoder1.0` …, `encoder2.0` …; encoder1's before the feature T-Net). */
+  layers: tf.Tensor3D[];
   /** [B, N, C₁]: the local features segmentation concatenates with the global one. */
   local: tf.Tensor3D;
   /** [B, N, C₂]: what the max over points aggregates into the global feature. */
@@ -87,10 +89,18 @@ export abstract class PointNetEncoderModel extends Model {
   pointFeatures(points: tf.Tensor3D): PointFeatures {
     let x: tf.Tensor3D = points;
     if (this.inputTnet) x = this.inputTnet.forward(x).output;
-    let local = this.encoder1.forward(x) as tf.Tensor3D;
+    const layers: tf.Tensor3D[] = [];
+    const run = (mlp: SharedMlp, input: tf.Tensor3D) =>
+      mlp.layers.reduce((h, layer) => {
+        const y = layer.forward(h) as tf.Tensor3D;
+        layers.push(y);
+        return y;
+      }, input);
+    let local = run(this.encoder1, x);
     let featureMatrix: tf.Tensor3D | null = null;
     if (this.featureTnet) ({ output: local, matrix: featureMatrix } = this.featureTnet.forward(local));
-    return { local, features: this.encoder2.forward(local) as tf.Tensor3D, featureMatrix };
+    const features = run(this.encoder2, local);
+    return { layers, local, features, featureMatrix };
   }
 
   /** The weighted orthogonality regularizer of the feature transform, if there is one to add. */

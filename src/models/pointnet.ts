@@ -11,12 +11,20 @@ import { PointNetEncoderModel, type PointNetEncoderOptions } from './pointnet-en
 export interface PointNetOptions extends PointNetEncoderOptions {
   numClasses: number;
   dropout?: number;
+  /**
+   * Which encoder layers the max over points reads: 'last' (Qi et al.), or 'all', whose global
+   * feature concatenates the max of every shared-MLP layer's output (as DGCNN concatenates its
+   * EdgeConv outputs), so the head also sees what the early layers saw.
+   */
+  poolFrom?: PoolFrom;
 }
+
+export type PoolFrom = 'last' | 'all';
 
 /**
  * PointNet classifier (Qi et al. 2017): a shared MLP 3-64-64 | 64-64-128-1024 over points,
  * max over points, FC 512-256 with BN+ReLU, dropout, then the class layer. Vanilla = no T-Nets,
- * a straight 3-64-64-64-128-1024 MLP. `encoder` changes the widths. Layer names:
+ * a straight 3-64-64-64-128-1024 MLP. `encoder` changes the widths, `poolFrom` what is pooled. Layer names:
  * `encoder1.0.linear` is the first weight layer, `head.classifier` the last.
  */
 export class PointNet extends PointNetEncoderModel {
@@ -29,11 +37,14 @@ export class PointNet extends PointNetEncoderModel {
   readonly fc2: LinearBnAct;
   readonly dropout: Dropout;
   readonly classifier: Linear;
+  readonly poolFrom: PoolFrom;
 
   constructor(options: PointNetOptions) {
     super(options);
     this.numClasses = options.numClasses;
-    const head = this.addModule('head', new PointNetHead(options, this.globalChannels, { rng: options.rng, init: options.init }));
+    this.poolFrom = options.poolFrom ?? 'last';
+    const pooledChannels = this.poolFrom === 'all' ? [...this.encoder1.layers, ...this.encoder2.layers].reduce((sum, layer) => sum + layer.linear.outFeatures, 0) : this.globalChannels;
+    const head = this.addModule('head', new PointNetHead(options, pooledChannels, { rng: options.rng, init: options.init }));
     this.fc1 = head.fc1;
     this.fc2 = head.fc2;
     this.dropout = head.dropout;
@@ -41,8 +52,8 @@ export class PointNet extends PointNetEncoderModel {
   }
 
   forward({ inputs }: ModelInput): ModelOutput {
-    const { features, featureMatrix } = this.pointFeatures(inputs as tf.Tensor3D);
-    const global = this.pool.forward(features);
+    const { layers, features, featureMatrix } = this.pointFeatures(inputs as tf.Tensor3D);
+    const global = this.poolFrom === 'all' ? tf.concat(layers.map((layer) => this.pool.forward(layer)), 1) : this.pool.forward(features);
     const logits = this.classifier.forward(this.dropout.forward(this.fc2.forward(this.fc1.forward(global))));
     return { logits, auxiliaryLoss: this.regularizer(featureMatrix) };
   }

@@ -5,7 +5,7 @@ import type { Model } from './model.ts';
 import { Dgcnn } from './dgcnn.ts';
 import { DgcnnSeg } from './dgcnn-seg.ts';
 import { MnistCnn, MnistMlp } from './mnist.ts';
-import { PointNet } from './pointnet.ts';
+import { PointNet, type PoolFrom } from './pointnet.ts';
 import type { PointNetEncoderWidths } from './pointnet-encoder.ts';
 import { PointNetSeg } from './pointnet-seg.ts';
 
@@ -24,6 +24,8 @@ export interface ModelOptions {
   embeddingChannels?: number;
   /** PointNet's shared-MLP widths before and after the feature T-Net. */
   encoder?: PointNetEncoderWidths;
+  /** What the PointNet classifier's max over points reads (`PointNetOptions.poolFrom`). */
+  poolFrom?: PoolFrom;
 }
 
 type Factory = (options: ModelOptions) => Model;

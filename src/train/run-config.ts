@@ -1,5 +1,6 @@
 import { BACKEND_REQUESTS, type BackendRequest } from '../backend/select.ts';
 import type { PointNetEncoderWidths } from '../models/pointnet-encoder.ts';
+import type { PoolFrom } from '../models/pointnet.ts';
 import { parseInitializer, type InitializerSpec } from '../nn/init/index.ts';
 import { ConfigReader } from '../util/config-reader.ts';
 import { ConfigError } from '../util/errors.ts';
@@ -27,7 +28,7 @@ export interface AugmentConfig {
 export interface RunConfig {
   name: string;
   model: string;
-  modelOptions: { dropout?: number; init?: InitializerSpec; k?: number; encoder?: PointNetEncoderWidths };
+  modelOptions: { dropout?: number; init?: InitializerSpec; k?: number; encoder?: PointNetEncoderWidths; poolFrom?: PoolFrom };
   dataset: string;
   points: number;
   /** Points sampled from each cloud: farthest-point ('fps') or uniformly random ('random'). */
@@ -116,6 +117,10 @@ export function parseRunConfig(raw: unknown, path = ''): RunConfig {
     const k = modelOptionsReader.optionalNumber('k', { min: 1 });
     if (k !== undefined) modelOptions.k = k;
     if (modelOptionsReader.has('encoder')) modelOptions.encoder = parseEncoderWidths(modelOptionsReader.raw('encoder'), model, join(path, 'modelOptions.encoder'));
+    if (modelOptionsReader.has('poolFrom')) {
+      if (model !== 'pointnet' && model !== 'pointnet-vanilla') throw new ConfigError(join(path, 'modelOptions.poolFrom'), `only the PointNet classifiers (pointnet, pointnet-vanilla) take poolFrom, not '${model}'`);
+      modelOptions.poolFrom = modelOptionsReader.oneOf<PoolFrom>('poolFrom', ['last', 'all']);
+    }
     modelOptionsReader.done();
   }
   const epochs = r.integer('epochs', { min: 1, default: 20 });

@@ -146,6 +146,18 @@ describe('engine vs tfjs, compressed', () => {
     // DGCNN-seg's two-layer edge MLPs would need the shortcut per edge: refused, not mis-exported
     expect(() => build('dgcnn-seg', 'bipointnet-shortcut', 6, { k: 4, numCategories: 2 })).toThrow(/edgeconv1: real-valued shortcuts inside an EdgeConv block/);
   });
+  it("poolFrom 'all': the max of every encoder layer, concatenated, with T-Nets and on bits", () => {
+    const encoder = [[16, 24], [32, 40]] as const;
+    for (const [name, policy] of [['pointnet', 'fp'], ['pointnet-vanilla', 'bipointnet-dither']] as const) {
+      const built = build(name, policy, 4, { encoder, poolFrom: 'all' });
+      const ops = readPackedModel(built.bytes).header.program;
+      // three layers pooled by max_rows, the last by its own dense op, then one concat
+      expect(ops.filter((op) => op.op === 'max_rows' && op.input.startsWith('encoder')).map((op) => (op as { input: string }).input)).toEqual(['encoder1.0', 'encoder1.1', 'encoder2.0']);
+      expect(ops.find((op) => op.op === 'concat')).toMatchObject({ inputs: ['encoder1.0.max', 'encoder1.1.max', 'encoder2.0.max', 'encoder2.1'] });
+      const { logitsTf, logitsEngine } = compare(built, 40, 9);
+      expect(maxRelativeError(logitsTf, logitsEngine)).toBeLessThan(1e-4);
+    }
+  });
   it('dgcnn and pointnet-seg with bipointnet (edge features and split layers on bits)', () => {
     for (const [name, options] of [['dgcnn', { k: 4 }], ['pointnet-seg', { numCategories: 2 }]] as const) {
       const built = build(name, 'bipointnet', 2, options);

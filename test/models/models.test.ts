@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/backend/select.ts';
 import type { Model } from '../../src/models/model.ts';
 import { createModel, modelNames, type ModelOptions } from '../../src/models/registry.ts';
+import type { PointNet } from '../../src/models/pointnet.ts';
 import { QuantizedLayer } from '../../src/nn/layers/quantized-layer.ts';
 import { createOptimizer } from '../../src/train/optimizers/index.ts';
 import { Trainer, type Batch } from '../../src/train/trainer.ts';
@@ -136,6 +137,24 @@ describe('issue 4 models', () => {
     expect(logits.shape).toEqual([2, 8, 5]);
     tf.dispose([inputs, categories, logits, auxiliaryLoss ?? []]);
     narrow.dispose();
+  });
+
+  it("poolFrom 'all': the head reads the max over points of every encoder layer, in layer order", () => {
+    const model = createModel('pointnet-vanilla', { rng: new Rng(2), numClasses: 3, encoder: [[8], [16, 32]], poolFrom: 'all' }) as PointNet;
+    expect(model.fc1.linear.weight.shape).toEqual([8 + 16 + 32, 512]);
+    model.eval();
+    const inputs = tf.randomNormal([2, 10, 3], 0, 1, 'float32', 5) as tf.Tensor3D;
+    const logits = tf.tidy(() => model.forward({ inputs }).logits);
+    const manual = tf.tidy(() => {
+      const h1 = model.encoder1.layers[0]!.forward(inputs);
+      const h2 = model.encoder2.layers[0]!.forward(h1);
+      const h3 = model.encoder2.layers[1]!.forward(h2);
+      const global = tf.concat([h1, h2, h3].map((layer) => tf.max(layer, 1)), 1);
+      return model.classifier.forward(model.dropout.forward(model.fc2.forward(model.fc1.forward(global))));
+    });
+    expect(Array.from(logits.dataSync())).toEqual(Array.from(manual.dataSync()));
+    tf.dispose([inputs, logits, manual]);
+    model.dispose();
   });
 
   it('refuses empty or fractional encoder widths with a message that shows them', () => {

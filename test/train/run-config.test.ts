@@ -55,4 +55,11 @@ describe('run config', () => {
     }
     expect(rejection({ model: 'dgcnn', modelOptions: { encoder: [[64], [128]] } }).message).toMatch(/only the PointNet models .* 'dgcnn'/);
   });
+
+  it("takes poolFrom for the PointNet classifiers only, and keeps it out of configs that leave it out", () => {
+    expect(parseRunConfig({ model: 'pointnet-vanilla', modelOptions: { poolFrom: 'all' } }).modelOptions.poolFrom).toBe('all');
+    expect(JSON.stringify(parseRunConfig({ model: 'pointnet-vanilla' }))).not.toContain('poolFrom');
+    expect(rejection({ model: 'pointnet', modelOptions: { poolFrom: 'every' } })).toMatchObject({ path: 'modelOptions.poolFrom', message: expect.stringMatching(/one of last, all, got 'every'/) });
+    expect(rejection({ model: 'pointnet-seg', modelOptions: { poolFrom: 'all' } })).toMatchObject({ path: 'modelOptions.poolFrom', message: expect.stringMatching(/only the PointNet classifiers .* 'pointnet-seg'/) });
+  });
 });
