@@ -26,7 +26,7 @@ export const demoCommand: Command = {
   },
   async run(ctx) {
     const started = performance.now();
-    const { readStudyFile, expandStudy } = await import('../experiments/study.ts');
+    const { readStudyFile, expandStudy, methodReferences } = await import('../experiments/study.ts');
     const { runSweep } = await import('../experiments/runner.ts');
     const { writeReport } = await import('../experiments/report/index.ts');
     const { writePredictions } = await import('../experiments/demo-predictions.ts');
@@ -66,6 +66,7 @@ export const demoCommand: Command = {
           `The demo: the quick variant of the ${study.name} study (${describeRuns(runs)}) on ${DEMO_SELECTION.map((p) => `${p.task} (${p.methods.join(', ')})`).join(' and ')}. ` +
           `Short runs for a 2-core machine: the numbers show the ordering, not converged accuracy; \`npx bitpoint sweep ${relative(process.cwd(), studyFile)}\` runs the full study.`,
         reference: study.reference,
+        references: methodReferences(study),
         quick: true,
       },
     });

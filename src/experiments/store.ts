@@ -204,6 +204,8 @@ export interface StudyInfo {
   question: string;
   description: string;
   reference: string;
+  /** Methods compared with another method than `reference` (method → its reference). */
+  references?: Record<string, string>;
   quick: boolean;
 }
 

@@ -79,6 +79,8 @@ export interface StudyMethod {
   teacher: string | null;
   /** Run-config keys for this method only (e.g. fewer epochs when fine-tuning). */
   config: JsonObject;
+  /** The method the report compares this one with, if not the study's `reference` (e.g. fp at the same schedule). */
+  reference: string | null;
 }
 
 export interface StudyInitializer {
@@ -147,6 +149,12 @@ export function readStudyFile(file: string): Study {
   return parseStudy(raw);
 }
 
+/** The methods with their own reference (method → reference), for the report; undefined when none has one. */
+export function methodReferences(study: Pick<Study, 'methods'>): Record<string, string> | undefined {
+  const own = study.methods.filter((m) => m.reference !== null).map((m) => [m.label, m.reference!] as const);
+  return own.length ? Object.fromEntries(own) : undefined;
+}
+
 /** Validates a study; every error names the key path (`methods.2.bits`). */
 export function parseStudy(raw: unknown): Study {
   const r = new ConfigReader(raw, '');
@@ -168,6 +176,7 @@ export function parseStudy(raw: unknown): Study {
   const seeds = seedList(r.raw('seeds') ?? [1], 'seeds');
   const reference = r.string('reference', { default: methods[0]!.label });
   known(reference, methods.map((m) => m.label), 'reference');
+  methods.forEach((m, i) => m.reference !== null && known(m.reference, methods.map((other) => other.label), `methods.${i}.reference`));
   const quick = parseQuick(r.raw('quick') ?? {}, { tasks: taskLabels, methods: methods.map((m) => m.label), initializers: initializers.map((i) => i.label) });
   r.done();
   return { name, question, description, base, tasks, methods, initializers, seeds, reference, quick };
@@ -203,6 +212,7 @@ function parseMethod(raw: unknown, path: string): StudyMethod {
     from: r.has('from') ? r.string('from') : (r.raw('from'), null),
     teacher: r.has('teacher') ? r.string('teacher') : (r.raw('teacher'), null),
     config: runConfigFragment(r.raw('config') ?? {}, `${path}.config`),
+    reference: r.has('reference') ? r.string('reference') : (r.raw('reference'), null),
   };
   if (method.from !== null && method.procedure !== 'train') throw new ConfigError(`${path}.from`, `a ${method.procedure} method trains from scratch; 'from' needs procedure 'train'`);
   if (method.teacher !== null && method.procedure !== 'train') throw new ConfigError(`${path}.teacher`, `a ${method.procedure} method does not distill; 'teacher' needs procedure 'train'`);

@@ -8,7 +8,7 @@ import { histogramOf } from '../../src/experiments/histograms.ts';
 import { aggregate, formatPoints, methodFamily, stat } from '../../src/experiments/report/aggregate.ts';
 import { writeReport } from '../../src/experiments/report/index.ts';
 import { ResultsStore, type WeightHistogram } from '../../src/experiments/store.ts';
-import { expandStudy, parseStudy } from '../../src/experiments/study.ts';
+import { expandStudy, methodReferences, parseStudy } from '../../src/experiments/study.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /**
@@ -225,6 +225,60 @@ describe('report', () => {
   });
 });
 
+describe('a method with its own reference', () => {
+  // binary-long trains as long as fp-long, so it is compared with fp-long, not with the study's fp
+  const long = parseStudy({
+    name: 'schedules',
+    question: 'Is the binary gap smaller at equal training?',
+    tasks: [{ label: 'cls', model: 'pointnet-vanilla', dataset: 'synth-cls' }],
+    methods: [
+      { label: 'fp', compress: 'fp' },
+      { label: 'binary', compress: 'bipointnet', bits: 1, activationBits: 1 },
+      { label: 'fp-long', compress: 'fp', config: { epochs: 8 } },
+      { label: 'binary-long', compress: 'bipointnet', bits: 1, activationBits: 1, config: { epochs: 8 }, reference: 'fp-long' },
+    ],
+    seeds: [1, 2],
+  });
+  const accuracy: Record<string, number> = { fp: 0.9, binary: 0.7, 'fp-long': 0.95, 'binary-long': 0.85 };
+
+  it('is compared with that method: paired difference, table column and confusion brackets', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'bitpoint-report-references-'));
+    const db = join(work, 'results.sqlite');
+    const store = ResultsStore.open(db);
+    const runs = expandStudy(long);
+    store.plan(runs);
+    store.setStudyInfo('schedules', { name: 'schedules', question: long.question, description: long.description, reference: long.reference, references: methodReferences(long), quick: false });
+    for (const run of runs) {
+      const value = accuracy[run.method.label]! + run.seed / 300;
+      const errors = run.method.label.startsWith('binary') ? 10 : 4;
+      const final = { task: 'classification' as const, samples: 200, overall_accuracy: value, mean_class_accuracy: value, class_names: ['cone', 'pyramid'], confusion_matrix: [[100 - errors, errors], [0, 100]] };
+      store.markRunning(run.configHash, `runs/${run.name}`);
+      store.recordCompleted(run.configHash, { task: 'classification', environment: {}, final, best: { epoch: 0, metric: value }, history: [], epochs: 1, durationSeconds: 1, compression: { packedBytes: null, float32Bytes: null, compressionRatio: null, measuredSparsity: null, summary: null }, histograms: [] });
+    }
+    store.close();
+    const report = await writeReport({ dbFile: db, study: 'schedules', outDir: join(work, 'report') });
+    const cell = (method: string) => report.cells.find((c) => c.method === method)!;
+    expect(cell('binary-long').reference).toBe('fp-long');
+    expect(cell('binary-long').difference!.mean).toBeCloseTo(0.85 - 0.95, 12);
+    expect(cell('binary').reference).toBe('fp');
+    expect(cell('binary').difference!.mean).toBeCloseTo(0.7 - 0.9, 12);
+    // fp-long has no reference of its own, so it is compared with the study's fp
+    expect(cell('fp-long').difference!.mean).toBeCloseTo(0.95 - 0.9, 12);
+    const markdown = readFileSync(join(work, 'report', 'report.md'), 'utf8');
+    expect(markdown).toContain('| reference | vs reference (points, paired) |');
+    expect(markdown).toMatch(/\| cls \| binary-long \|[^\n]*\| fp-long \| −10\.00 ± 0\.00 \|/);
+    expect(markdown).toMatch(/\| cls \| binary \|[^\n]*\| fp \| −20\.00 ± 0\.00 \|/);
+    expect(report.confusions.find((c) => c.method === 'binary-long')).toMatchObject({ reference: 'fp-long', pairs: [{ classes: ['cone', 'pyramid'], perRun: 10, referencePerRun: 4 }] });
+    expect(markdown).toContain('cone↔pyramid 10.0 (fp-long 4.0)');
+  });
+
+  it('must be a method of the study', () => {
+    const raw = { name: 's', question: 'q', tasks: [{ label: 'cls', model: 'pointnet-vanilla' }], methods: [{ label: 'fp' }, { label: 'binary', compress: 'bipointnet', reference: 'fp-240' }] };
+    expect(() => parseStudy(raw)).toThrow(/methods\.1\.reference.*unknown label 'fp-240'/);
+    expect(methodReferences(parseStudy({ ...raw, methods: [{ label: 'fp' }] }))).toBeUndefined();
+  });
+});
+
 describe('helpers', () => {
   it('stat is the mean and the sample standard deviation', () => {
     expect(stat([1, 2, 3, 4])).toEqual({ mean: 2.5, std: Math.sqrt(5 / 3), n: 4 });
@@ -239,7 +293,7 @@ describe('helpers', () => {
   });
 
   it('aggregate ignores unfinished runs', () => {
-    expect(aggregate([], 'fp')).toEqual([]);
+    expect(aggregate([], { study: 'fp' })).toEqual([]);
   });
 
   it('the demo’s ordering check tolerates noise but not a clear inversion', () => {

@@ -55,7 +55,7 @@ describe('validation metrics in the results store', () => {
     const rows = store.runs({ study: 'lr' });
     store.close();
     expect(rows.map((r) => r.validation_metric)).toEqual(runs.map((r) => validation[r.method.label]! + r.seed / 100));
-    const table = resultsTable(aggregate(rows, 'fp'), 'fp');
+    const table = resultsTable(aggregate(rows, { study: 'fp' }), 'fp');
     const column = table.header.indexOf('validation (%)');
     expect(column).toBeGreaterThan(table.header.indexOf('mean ± std (%)'));
     expect(table.rows.map((row) => row[column])).toEqual(['91.50 ± 0.71', '81.50 ± 0.71']);
@@ -73,7 +73,7 @@ describe('validation metrics in the results store', () => {
     const rows = store.runs();
     store.close();
     expect(rows.every((r) => r.validation_metric === null)).toBe(true);
-    expect(resultsTable(aggregate(rows, 'fp'), 'fp').header).not.toContain('validation (%)');
+    expect(resultsTable(aggregate(rows, { study: 'fp' }), 'fp').header).not.toContain('validation (%)');
   });
 
   it('upgrades a version-1 file in place and keeps its runs; read-only opening of one still works', () => {

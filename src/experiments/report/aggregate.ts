@@ -5,7 +5,9 @@
  * (per seed when the reference has that seed, as a ratio of the two metrics), and the paired
  * difference to it in points (metric − reference metric per seed, then mean ± std over seeds).
  * The paired difference is what "within N points of full precision" asks about, and it is less
- * noisy than two independent means: a seed that draws a lucky split helps both runs.
+ * noisy than two independent means: a seed that draws a lucky split helps both runs. A method may
+ * name its own reference (a longer-trained fp run for a longer-trained binary one), so that it is
+ * compared with full precision at equal training.
  */
 import type { RunRow } from '../store.ts';
 
@@ -14,6 +16,16 @@ export interface Stat {
   /** Sample standard deviation (n − 1); 0 for a single value. */
   std: number;
   n: number;
+}
+
+/** What each method is compared with: the study's reference, or the method's own (`methods`). */
+export interface References {
+  study: string | null;
+  methods?: Readonly<Record<string, string>>;
+}
+
+export function referenceOf(references: References, method: string): string | null {
+  return references.methods?.[method] ?? references.study;
 }
 
 export interface Cell {
@@ -36,6 +48,8 @@ export interface Cell {
   secondary: Stat | null;
   /** The metric on the runs' validation hold-out (config `validation`); null without one. */
   validation: Stat | null;
+  /** The method this cell is compared with (`retained`, `difference`); null without one. */
+  reference: string | null;
   retained: Stat | null;
   /** metric − the reference's metric of the same seed; null without a reference run. */
   difference: Stat | null;
@@ -69,7 +83,7 @@ export function cellKey(c: { task_label: string; method: string; initializer: st
   return `${c.task_label}\u0000${c.method}\u0000${c.initializer}`;
 }
 
-export function aggregate(rows: readonly RunRow[], reference: string | null): Cell[] {
+export function aggregate(rows: readonly RunRow[], references: References): Cell[] {
   const completed = rows.filter((r) => r.status === 'completed' && r.metric !== null);
   const groups = new Map<string, RunRow[]>();
   for (const row of completed) {
@@ -79,6 +93,7 @@ export function aggregate(rows: readonly RunRow[], reference: string | null): Ce
     groups.set(key, group);
   }
   const referenceMetric = (row: RunRow): number | null => {
+    const reference = referenceOf(references, row.method);
     if (!reference) return null;
     const match = completed.find((r) => r.task_label === row.task_label && r.initializer === row.initializer && r.method === reference && r.seed === row.seed);
     return match?.metric ?? null;
@@ -107,6 +122,7 @@ export function aggregate(rows: readonly RunRow[], reference: string | null): Ce
       secondary_name: segmentation ? 'class_miou' : 'mean_class_accuracy',
       secondary: optionalStat(group.map((r) => (segmentation ? r.class_miou : r.mean_class_accuracy))),
       validation: optionalStat(group.map((r) => r.validation_metric)),
+      reference: referenceOf(references, first.method),
       retained: retained.length ? stat(retained) : null,
       difference: differences.length ? stat(differences) : null,
       packed_bytes: optionalStat(group.map((r) => r.packed_bytes)),

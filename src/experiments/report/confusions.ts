@@ -7,14 +7,14 @@
  * fine geometry).
  */
 import type { RunRow } from '../store.ts';
-import { cellKey } from './aggregate.ts';
+import { cellKey, referenceOf, type References } from './aggregate.ts';
 
 export interface ConfusedPair {
   /** The two classes, in class order. */
   classes: [string, string];
   /** Test samples of either class predicted as the other, per run (mean over the runs). */
   perRun: number;
-  /** The reference method's errors on this pair per run; null without reference runs. */
+  /** The cell's reference method's errors on this pair per run; null without reference runs. */
   referencePerRun: number | null;
 }
 
@@ -22,6 +22,8 @@ export interface ConfusionCell {
   task_label: string;
   method: string;
   initializer: string;
+  /** The method whose errors `referencePerRun` counts; null for the reference itself or without one. */
+  reference: string | null;
   runs: number;
   /** All test errors per run. */
   errorsPerRun: number;
@@ -35,7 +37,7 @@ interface Summed {
 }
 
 /** The most confused pairs of every classification cell, in the order the rows come. */
-export function confusedPairs(rows: readonly RunRow[], reference: string | null, top = 3): ConfusionCell[] {
+export function confusedPairs(rows: readonly RunRow[], references: References, top = 3): ConfusionCell[] {
   const groups = new Map<string, { first: RunRow; summed: Summed }>();
   for (const row of rows) {
     const final = row.status === 'completed' ? row.final : null;
@@ -53,7 +55,9 @@ export function confusedPairs(rows: readonly RunRow[], reference: string | null,
   }
   const cells: ConfusionCell[] = [];
   for (const { first, summed } of groups.values()) {
-    const referenceGroup = reference && reference !== first.method ? groups.get(cellKey({ ...first, method: reference })) : undefined;
+    const own = referenceOf(references, first.method);
+    const reference = own !== first.method ? own : null;
+    const referenceGroup = reference ? groups.get(cellKey({ ...first, method: reference })) : undefined;
     const referenceSummed = referenceGroup && sameNames(referenceGroup.summed.names, summed.names) ? referenceGroup.summed : null;
     const pairs: ConfusedPair[] = [];
     for (let i = 0; i < summed.names.length; i++) {
@@ -73,6 +77,7 @@ export function confusedPairs(rows: readonly RunRow[], reference: string | null,
       task_label: first.task_label,
       method: first.method,
       initializer: first.initializer,
+      reference,
       runs: summed.runs,
       errorsPerRun: offDiagonal / summed.runs,
       pairs: pairs.slice(0, top),

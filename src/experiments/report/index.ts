@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BitpointError } from '../../util/errors.ts';
 import { ResultsStore, type RunRow, type StudyInfo } from '../store.ts';
-import { aggregate, cellKey, formatBits, formatBytes, formatPercent, formatPoints, formatRatio, metricTitle, type Cell } from './aggregate.ts';
+import { aggregate, cellKey, formatBits, formatBytes, formatPercent, formatPoints, formatRatio, metricTitle, type Cell, type References } from './aggregate.ts';
 import { confusedPairs, formatPair, type ConfusionCell } from './confusions.ts';
 import { allPlots, type Plot } from './plots.ts';
 
@@ -46,7 +46,8 @@ export async function writeReport(options: ReportOptions): Promise<Report> {
       throw new ReportError(`${options.dbFile} has no runs of study '${options.study}'${known.length ? ` (it has: ${known.join(', ')})` : ''}`);
     }
     const info = store.studyInfo(options.study);
-    const cells = aggregate(rows, info?.reference ?? null);
+    const references: References = { study: info?.reference ?? null, methods: info?.references };
+    const cells = aggregate(rows, references);
     const plots = allPlots({ cells, rows, epochs: (hash) => store.epochs(hash), histograms: (hash) => store.histograms(hash) });
     await mkdir(options.outDir, { recursive: true });
     const files: string[] = [];
@@ -54,9 +55,9 @@ export async function writeReport(options: ReportOptions): Promise<Report> {
       await writeFile(join(options.outDir, plot.file), plot.svg);
       files.push(join(options.outDir, plot.file));
     }
-    const table = resultsTable(cells, info?.reference ?? null);
-    const confusions = inCellOrder(confusedPairs(rows, info?.reference ?? null), cells);
-    const confusionsTable = confusionTable(confusions, info?.reference ?? null);
+    const table = resultsTable(cells, references.study);
+    const confusions = inCellOrder(confusedPairs(rows, references), cells);
+    const confusionsTable = confusionTable(confusions);
     const problems = problemRows(rows);
     const markdown = renderMarkdown(options, info, table, confusionsTable, problems, plots, rows);
     const html = renderHtml(options, info, table, confusionsTable, problems, plots, rows);
@@ -75,9 +76,14 @@ interface Table {
   rows: string[][];
 }
 
-/** One row per (task, method, initializer): the metric as mean ± std over seeds, in percent (model: see the task). */
+/**
+ * One row per (task, method, initializer): the metric as mean ± std over seeds, in percent (model:
+ * see the task). When some method has its own reference, a column says what each row is compared with.
+ */
 export function resultsTable(cells: Cell[], reference: string | null): Table {
   const withInitializer = new Set(cells.map((c) => c.initializer)).size > 1;
+  const ownReferences = cells.some((c) => c.reference !== reference);
+  const versus = ownReferences ? 'reference' : reference;
   const withSparsity = cells.some((c) => c.sparsity > 0 || (c.measured_sparsity?.mean ?? 0) > 0);
   const withValidation = cells.some((c) => c.validation !== null);
   const header = [
@@ -91,7 +97,8 @@ export function resultsTable(cells: Cell[], reference: string | null): Table {
     'mean ± std (%)',
     'secondary (%)',
     ...(withValidation ? ['validation (%)'] : []),
-    ...(reference ? [`vs ${reference} (points, paired)`, `retained vs ${reference} (%)`] : []),
+    ...(ownReferences ? ['reference'] : []),
+    ...(versus ? [`vs ${versus} (points, paired)`, `retained vs ${versus} (%)`] : []),
     'packed size',
     'vs float32',
     'time / run',
@@ -107,7 +114,8 @@ export function resultsTable(cells: Cell[], reference: string | null): Table {
     formatPercent(c.metric),
     formatPercent(c.secondary),
     ...(withValidation ? [formatPercent(c.validation)] : []),
-    ...(reference ? [formatPoints(c.difference), formatPercent(c.retained)] : []),
+    ...(ownReferences ? [c.reference ?? '–'] : []),
+    ...(versus ? [formatPoints(c.difference), formatPercent(c.retained)] : []),
     formatBytes(c.packed_bytes),
     formatRatio(c.compression_ratio),
     `${c.duration_s.mean.toFixed(0)} s`,
@@ -122,7 +130,7 @@ function inCellOrder(confusions: ConfusionCell[], cells: Cell[]): ConfusionCell[
 }
 
 /** One row per classification cell: its errors per run and its three most confused class pairs. */
-function confusionTable(cells: ConfusionCell[], reference: string | null): Table {
+function confusionTable(cells: ConfusionCell[]): Table {
   const withInitializer = new Set(cells.map((c) => c.initializer)).size > 1;
   return {
     header: ['task', 'method', ...(withInitializer ? ['initializer'] : []), 'runs', 'errors / run', 'most confused pairs (errors / run)', '', ''],
@@ -132,7 +140,7 @@ function confusionTable(cells: ConfusionCell[], reference: string | null): Table
       ...(withInitializer ? [c.initializer] : []),
       String(c.runs),
       c.errorsPerRun.toFixed(1),
-      ...[0, 1, 2].map((i) => (c.pairs[i] ? formatPair(c.pairs[i]!, c.method === reference ? null : reference) : '')),
+      ...[0, 1, 2].map((i) => (c.pairs[i] ? formatPair(c.pairs[i]!, c.reference) : '')),
     ]),
   };
 }
