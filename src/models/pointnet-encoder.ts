@@ -89,18 +89,12 @@ export abstract class PointNetEncoderModel extends Model {
   pointFeatures(points: tf.Tensor3D): PointFeatures {
     let x: tf.Tensor3D = points;
     if (this.inputTnet) x = this.inputTnet.forward(x).output;
-    const layers: tf.Tensor3D[] = [];
-    const run = (mlp: SharedMlp, input: tf.Tensor3D) =>
-      mlp.layers.reduce((h, layer) => {
-        const y = layer.forward(h) as tf.Tensor3D;
-        layers.push(y);
-        return y;
-      }, input);
-    let local = run(this.encoder1, x);
+    const layers1 = this.encoder1.layerOutputs(x) as tf.Tensor3D[];
+    let local = layers1.at(-1)!;
     let featureMatrix: tf.Tensor3D | null = null;
     if (this.featureTnet) ({ output: local, matrix: featureMatrix } = this.featureTnet.forward(local));
-    const features = run(this.encoder2, local);
-    return { layers, local, features, featureMatrix };
+    const layers2 = this.encoder2.layerOutputs(local) as tf.Tensor3D[];
+    return { layers: [...layers1, ...layers2], local, features: layers2.at(-1)!, featureMatrix };
   }
 
   /** The weighted orthogonality regularizer of the feature transform, if there is one to add. */

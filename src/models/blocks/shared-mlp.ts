@@ -90,6 +90,17 @@ export class SharedMlp extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return tfc.tidy(() => this.layers.reduce((h, layer) => layer.forward(h), x));
+    return tfc.tidy(() => this.layerOutputs(x).at(-1)!);
+  }
+
+  /** Every layer's output, in order (the last is `forward`'s); the caller owns them all. */
+  layerOutputs(x: tf.Tensor): tf.Tensor[] {
+    const outputs: tf.Tensor[] = [];
+    this.layers.reduce((h, layer) => {
+      const y = layer.forward(h);
+      outputs.push(y);
+      return y;
+    }, x);
+    return outputs;
   }
 }
