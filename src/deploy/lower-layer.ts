@@ -40,6 +40,11 @@ export class TensorTable {
   codes(name: string, values: ArrayLike<number>, bits: number): string {
     return this.add(name, { dtype: 'codes', bits, count: values.length, bytes: packUints(values, bits) });
   }
+
+  /** Drops a tensor no op reads any more (it would only take space in the file). */
+  remove(name: string): void {
+    if (!this.tensors.delete(name)) throw new ExportError(`tensor ${name} is not in the table`);
+  }
 }
 
 /** Weight values in units and the per-output-channel factor that turns units into values. */

@@ -82,6 +82,11 @@ class ProgramBuilder {
       if (!onlySign) continue;
       const { direction, threshold } = signThresholds(lowered.recipe, op.inChannels, op.activation);
       op.result = { kind: 'sign', direction: this.table.int32(`${op.layer}.signDirection`, direction), threshold: this.table.int32(`${op.layer}.signThreshold`, threshold) };
+      // the thresholds replace the float post-map, so its tables would be dead bytes in the file
+      this.table.remove(op.scale!);
+      this.table.remove(op.shift!);
+      op.scale = null;
+      op.shift = null;
     }
   }
 }

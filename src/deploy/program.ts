@@ -57,8 +57,9 @@ export interface DenseOp {
   outChannels: number;
   weights: WeightRef;
   inputQuantization: InputQuantization;
-  scale: string;
-  shift: string;
+  /** The float post-map y = scale·dot + shift; null where `result` is 'sign' (the thresholds replace it). */
+  scale: string | null;
+  shift: string | null;
   activation: ActivationName;
   slope: number;
   /** A per-cloud row [1, outChannels] added before the activation (split concatenations). */

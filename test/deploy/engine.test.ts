@@ -224,6 +224,25 @@ describe('engine load checks', () => {
     expect(() => new Engine(readPackedModel(missing, 'y.bitpoint'), { file: 'y.bitpoint' })).toThrow(/y\.bitpoint: layer head\.classifier scale: tensor "nowhere" is not in the file/);
   });
 
+  it('a layer fused into sign thresholds keeps no float scale and shift; any other result needs them', () => {
+    const { bytes } = build('pointnet-vanilla', 'bipointnet');
+    const packed = readPackedModel(bytes);
+    const dense = packed.header.program.filter((op) => op.op === 'dense');
+    const fused = dense.filter((op) => op.result.kind === 'sign');
+    expect(fused.length).toBeGreaterThan(0);
+    const names = new Set(packed.header.tensors.map((t) => t.name));
+    for (const op of fused) {
+      expect(op.scale, op.layer).toBeNull();
+      expect(op.shift, op.layer).toBeNull();
+      expect(names.has(`${op.layer}.scale`), op.layer).toBe(false);
+    }
+    const noScale = edit(bytes, (h) => {
+      const op = h.program.find((o) => o['layer'] === 'head.classifier')!;
+      op['scale'] = null;
+    });
+    expect(() => new Engine(readPackedModel(noScale, 'z.bitpoint'), { file: 'z.bitpoint' })).toThrow(/z\.bitpoint: layer head\.classifier: a float result needs scale and shift tensors/);
+  });
+
   it('rejects inputs of the wrong shape and a missing category', () => {
     const engine = new Engine(readPackedModel(build('pointnet-seg', 'fp', 1, { numCategories: 2 }).bytes));
     expect(() => engine.run(new Float32Array(10))).toThrow(/not \[rows, 3\]/);

@@ -27,8 +27,9 @@ interface Buffer {
 interface DenseParams {
   op: DenseOp;
   weights: PreparedWeights;
-  scale: Float32Array;
-  shift: Float32Array;
+  /** Null for a sign result, which uses direction and threshold instead. */
+  scale: Float32Array | null;
+  shift: Float32Array | null;
   direction: Int32Array | null;
   threshold: Int32Array | null;
 }
@@ -68,7 +69,8 @@ export class Engine {
     this.model = model;
     this.file = options.file ?? 'model.bitpoint';
     this.kernels = options.kernels ?? new JsKernels();
-    const reader = new TensorReader(model, this.file);
+    // annotated so that TypeScript narrows after `reader.fail` (it never returns)
+    const reader: TensorReader = new TensorReader(model, this.file);
     for (const op of model.header.program) {
       const dense = op.op === 'dense' ? op : op.op === 'edge_max' || op.op === 'conv2d' ? op.dense : null;
       if (!dense) continue;
@@ -77,12 +79,16 @@ export class Engine {
       const params: DenseParams = {
         op: dense,
         weights,
-        scale: reader.float32(dense.scale, dense.outChannels, `${what} scale`),
-        shift: reader.float32(dense.shift, dense.outChannels, `${what} shift`),
+        scale: null,
+        shift: null,
         direction: null,
         threshold: null,
       };
-      if (dense.result.kind === 'sign') {
+      if (dense.result.kind !== 'sign') {
+        if (dense.scale === null || dense.shift === null) reader.fail(`${what}: a ${dense.result.kind} result needs scale and shift tensors`);
+        params.scale = reader.float32(dense.scale, dense.outChannels, `${what} scale`);
+        params.shift = reader.float32(dense.shift, dense.outChannels, `${what} shift`);
+      } else {
         if (weights.path !== 'xnor') reader.fail(`${what}: a sign result needs binary weights and sign inputs`);
         params.direction = reader.int32(dense.result.direction, dense.outChannels, `${what} sign direction`);
         params.threshold = reader.int32(dense.result.threshold, dense.outChannels, `${what} sign threshold`);
@@ -366,8 +372,6 @@ export class Engine {
     const outC = op.outChannels;
     const act = ACTIVATIONS[op.activation];
     const slope = op.slope;
-    const scale = copyF32(arena, p.scale);
-    const shift = copyF32(arena, p.shift);
     const quantization = op.inputQuantization;
 
     // the input as the weights need it: bits for XNOR, float units otherwise
@@ -403,6 +407,9 @@ export class Engine {
         k.binaryDenseSign(bitsIn!, rows, inC, weightBits!, outC, direction, threshold, output.bits!);
       };
     }
+    // every other result maps the dot through scale and shift (checked present when the file was read)
+    const scale = copyF32(arena, p.scale!);
+    const shift = copyF32(arena, p.shift!);
     if (op.result.kind === 'max') {
       const offset = offsetFor(rows);
       const y = output.f32!;
@@ -474,8 +481,8 @@ export class Engine {
     const rows = input.rows;
     const a = arena.f32(rows * outC);
     const b = arena.f32(rows * outC);
-    const scale = p.scale;
-    const shift = p.shift;
+    const scale = p.scale!;
+    const shift = p.shift!;
     const act = ACTIVATIONS[op.activation];
     const k = this.kernels;
     return () => {
