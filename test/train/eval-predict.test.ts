@@ -34,6 +34,19 @@ describe('eval and predict on a trained run', () => {
     expect(evaluation.overall_accuracy).toBeCloseTo(correct / 2, 12);
   });
 
+  it('eval --engine runs the packed model on the same clouds and reports how far it is from tfjs', () => {
+    const result = run(['eval', '--run', runDir, '--engine', '--json']);
+    expect(result.status).toBe(0);
+    const evaluation = JSON.parse(result.stdout);
+    const engine = evaluation.engine;
+    expect(engine.prediction_agreement).toBe(1);
+    expect(engine.overall_accuracy).toBe(evaluation.overall_accuracy);
+    expect(engine.packed_bytes).toBeGreaterThan(0);
+    // a float model: only the summation order differs
+    expect(engine.max_logit_relative_difference).toBeLessThan(1e-4);
+    expect(['box/test/box_0003', 'cone/test/cone_0003']).toContain(engine.worst_sample);
+  });
+
   it('predict writes the cloud with pred and per-class probabilities as PLY vertex properties', () => {
     const out = join(work, 'pred.ply');
     const result = run(['predict', '--run', runDir, '--input', join(data, 'cone/test/cone_0003.off'), '--out', out, '--json']);

@@ -23,6 +23,8 @@ export interface EngineComparison {
   prediction_agreement: number;
   /** max |engine − tfjs| / max |tfjs logit| over every sample. */
   max_logit_relative_difference: number;
+  /** The sample with that difference, to look at when it is large (null: nothing compared). */
+  worst_sample: string | null;
 }
 
 export async function compareWithEngine(model: Model, card: ModelCard, dataset: Dataset, config: RunConfig, tfjsLogits: Map<string, Float32Array>): Promise<EngineComparison> {
@@ -32,6 +34,7 @@ export async function compareWithEngine(model: Model, card: ModelCard, dataset: 
   let agreeing = 0;
   let compared = 0;
   let worst = 0;
+  let worstSample: string | null = null;
   const evaluation = await evaluateDataset(
     (batch) => {
       const inputs = batch.inputs.dataSync() as Float32Array;
@@ -54,7 +57,12 @@ export async function compareWithEngine(model: Model, card: ModelCard, dataset: 
           const theirs = tfjsLogits.get(id);
           if (!theirs) return;
           const scale = Math.max(1e-12, ...Array.from(theirs, Math.abs));
-          for (let j = 0; j < per; j++) worst = Math.max(worst, Math.abs(ours[j]! - theirs[j]!) / scale);
+          let difference = 0;
+          for (let j = 0; j < per; j++) difference = Math.max(difference, Math.abs(ours[j]! - theirs[j]!) / scale);
+          if (worstSample === null || difference > worst) {
+            worst = difference;
+            worstSample = id;
+          }
           const a = argmaxRows(ours, width);
           const b = argmaxRows(theirs, width);
           for (let j = 0; j < a.length; j++) if (a[j] === b[j]) agreeing++;
@@ -69,5 +77,6 @@ export async function compareWithEngine(model: Model, card: ModelCard, dataset: 
     ...(evaluation.task === 'segmentation' ? { instance_miou: evaluation.instance_miou } : { overall_accuracy: evaluation.overall_accuracy }),
     prediction_agreement: compared > 0 ? agreeing / compared : 0,
     max_logit_relative_difference: worst,
+    worst_sample: worstSample,
   };
 }
