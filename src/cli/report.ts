@@ -1,18 +1,23 @@
 import { dirname, join } from 'node:path';
 import { UsageError } from '../util/errors.ts';
+import type { StudyInfo } from '../experiments/store.ts';
 import { booleanFlag, stringFlag, type Command } from './command.ts';
 
 /**
  * `bitpoint report --db FILE --study NAME --out DIR`: tables (Markdown and HTML, mean ± std over
- * seeds) and d3 figures (standalone SVG) of one study in a results store.
+ * seeds) and d3 figures (standalone SVG) of one study in a results store. The study's question
+ * and references are those the last sweep recorded; `--study-file STUDY.json [--quick]` reads them
+ * from the study file instead (and names the study), so an edited `reference` needs no sweep.
  */
 export const reportCommand: Command = {
   name: 'report',
   summary: 'Tables (Markdown, HTML) and d3 SVG plots of a study from its SQLite results store.',
-  usage: 'bitpoint report --db FILE [--study NAME] [--out DIR] [--json]',
+  usage: 'bitpoint report --db FILE [--study NAME | --study-file STUDY.json [--quick]] [--out DIR] [--json]',
   flags: {
     db: { type: 'string' },
     study: { type: 'string' },
+    'study-file': { type: 'string' },
+    quick: { type: 'boolean' },
     out: { type: 'string' },
   },
   async run(ctx) {
@@ -20,6 +25,16 @@ export const reportCommand: Command = {
     if (!dbFile) throw new UsageError(`report: --db is required\nusage: ${reportCommand.usage}`);
     const { ResultsStore } = await import('../experiments/store.ts');
     let study = stringFlag(ctx, 'study');
+    const studyFile = stringFlag(ctx, 'study-file');
+    let info: StudyInfo | undefined;
+    if (studyFile) {
+      const { readStudyFile, studyInfoOf } = await import('../experiments/study.ts');
+      info = studyInfoOf(readStudyFile(studyFile), booleanFlag(ctx, 'quick'));
+      if (study && study !== info.name) throw new UsageError(`report: --study ${study} is not the study of ${studyFile} (${info.name})`);
+      study = info.name;
+    } else if (booleanFlag(ctx, 'quick')) {
+      throw new UsageError(`report: --quick goes with --study-file\nusage: ${reportCommand.usage}`);
+    }
     if (!study) {
       const store = ResultsStore.open(dbFile, { readonly: true });
       const studies = store.studies();
@@ -29,7 +44,7 @@ export const reportCommand: Command = {
     }
     const outDir = stringFlag(ctx, 'out') ?? join(dirname(dbFile), 'report');
     const { writeReport } = await import('../experiments/report/index.ts');
-    const report = await writeReport({ dbFile, study, outDir });
+    const report = await writeReport({ dbFile, study, outDir, ...(info ? { info } : {}) });
     if (booleanFlag(ctx, 'json')) {
       ctx.out(JSON.stringify({ study, out: outDir, files: report.files, cells: report.cells }));
     } else {

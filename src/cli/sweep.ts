@@ -29,7 +29,7 @@ export const sweepCommand: Command = {
   async run(ctx) {
     const file = ctx.positionals[0];
     if (!file || ctx.positionals.length > 1) throw new UsageError(`sweep: give one study file\nusage: ${sweepCommand.usage}`);
-    const { readStudyFile, expandStudy, methodReferences, sweepName } = await import('../experiments/study.ts');
+    const { readStudyFile, expandStudy, studyInfoOf, sweepName } = await import('../experiments/study.ts');
     const study = readStudyFile(file);
     const quick = booleanFlag(ctx, 'quick');
     const override: Record<string, unknown> = {};
@@ -79,7 +79,7 @@ export const sweepCommand: Command = {
         resume: booleanFlag(ctx, 'resume'),
         log: ctx.log,
         signal: controller.signal,
-        studyInfo: { name, question: study.question, description: study.description, reference: study.reference, references: methodReferences(study), quick },
+        studyInfo: studyInfoOf(study, quick),
         onRecorded: (run, status) => ctx.log(`recorded ${run.name}: ${status}`),
       });
       if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify({ study: name, out: outDir, ...summary }));

@@ -39,6 +39,7 @@ import { parseInitializer, type InitializerSpec } from '../nn/init/index.ts';
 import { parseRunConfig, type RunConfig } from '../train/run-config.ts';
 import { ConfigReader } from '../util/config-reader.ts';
 import { ConfigError } from '../util/errors.ts';
+import type { StudyInfo } from './store.ts';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -147,6 +148,11 @@ export function readStudyFile(file: string): Study {
     throw new ConfigError('', `study ${file} is not valid JSON: ${(error as Error).message}`);
   }
   return parseStudy(raw);
+}
+
+/** What the report says of a study (its question, references), as the sweep records it in the store. */
+export function studyInfoOf(study: Study, quick: boolean): StudyInfo {
+  return { name: sweepName(study, quick), question: study.question, description: study.description, reference: study.reference, references: methodReferences(study), quick };
 }
 
 /** The methods with their own reference (method → reference), for the report; undefined when none has one. */

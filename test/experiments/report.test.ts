@@ -1,14 +1,16 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Resvg } from '@resvg/resvg-js';
 import { describe, expect, it } from 'vitest';
 import { orderingCheck } from '../../src/cli/demo.ts';
 import { histogramOf } from '../../src/experiments/histograms.ts';
 import { aggregate, formatPoints, methodFamily, stat } from '../../src/experiments/report/aggregate.ts';
 import { writeReport } from '../../src/experiments/report/index.ts';
-import { ResultsStore, type WeightHistogram } from '../../src/experiments/store.ts';
-import { expandStudy, methodReferences, parseStudy } from '../../src/experiments/study.ts';
+import { ResultsStore, type StudyInfo, type WeightHistogram } from '../../src/experiments/store.ts';
+import { expandStudy, methodReferences, parseStudy, studyInfoOf } from '../../src/experiments/study.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /**
@@ -136,6 +138,9 @@ function inkAndVariance(svg: string, name: string): { width: number; ink: number
   return { width: png.width, ink: ink / count, variance: sumSquares / count - (sum / count) ** 2 };
 }
 
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const cli = join(repo, 'bin/bitpoint.js');
 describe('report', () => {
   const work = mkdtempSync(join(tmpdir(), 'bitpoint-report-'));
   const db = join(work, 'results.sqlite');
@@ -227,7 +232,7 @@ describe('report', () => {
 
 describe('a method with its own reference', () => {
   // binary-long trains as long as fp-long, so it is compared with fp-long, not with the study's fp
-  const long = parseStudy({
+  const longFile = {
     name: 'schedules',
     question: 'Is the binary gap smaller at equal training?',
     tasks: [{ label: 'cls', model: 'pointnet-vanilla', dataset: 'synth-cls' }],
@@ -238,16 +243,18 @@ describe('a method with its own reference', () => {
       { label: 'binary-long', compress: 'bipointnet', bits: 1, activationBits: 1, config: { epochs: 8 }, reference: 'fp-long' },
     ],
     seeds: [1, 2],
-  });
+  };
+  const long = parseStudy(longFile);
   const accuracy: Record<string, number> = { fp: 0.9, binary: 0.7, 'fp-long': 0.95, 'binary-long': 0.85 };
 
-  it('is compared with that method: paired difference, table column and confusion brackets', async () => {
+  /** A store of the study's runs with known accuracies; `recorded` is the study info the sweep wrote. */
+  function storeOf(recorded: StudyInfo): { work: string; db: string } {
     const work = mkdtempSync(join(tmpdir(), 'bitpoint-report-references-'));
     const db = join(work, 'results.sqlite');
     const store = ResultsStore.open(db);
     const runs = expandStudy(long);
     store.plan(runs);
-    store.setStudyInfo('schedules', { name: 'schedules', question: long.question, description: long.description, reference: long.reference, references: methodReferences(long), quick: false });
+    store.setStudyInfo('schedules', recorded);
     for (const run of runs) {
       const value = accuracy[run.method.label]! + run.seed / 300;
       const errors = run.method.label.startsWith('binary') ? 10 : 4;
@@ -256,6 +263,11 @@ describe('a method with its own reference', () => {
       store.recordCompleted(run.configHash, { task: 'classification', environment: {}, final, best: { epoch: 0, metric: value }, history: [], epochs: 1, durationSeconds: 1, compression: { packedBytes: null, float32Bytes: null, compressionRatio: null, measuredSparsity: null, summary: null }, histograms: [] });
     }
     store.close();
+    return { work, db };
+  }
+
+  it('is compared with that method: paired difference, table column and confusion brackets', async () => {
+    const { work, db } = storeOf(studyInfoOf(long, false));
     const report = await writeReport({ dbFile: db, study: 'schedules', outDir: join(work, 'report') });
     const cell = (method: string) => report.cells.find((c) => c.method === method)!;
     expect(cell('binary-long').reference).toBe('fp-long');
@@ -270,6 +282,23 @@ describe('a method with its own reference', () => {
     expect(markdown).toMatch(/\| cls \| binary \|[^\n]*\| fp \| −20\.00 ± 0\.00 \|/);
     expect(report.confusions.find((c) => c.method === 'binary-long')).toMatchObject({ reference: 'fp-long', pairs: [{ classes: ['cone', 'pyramid'], perRun: 10, referencePerRun: 4 }] });
     expect(markdown).toContain('cone↔pyramid 10.0 (fp-long 4.0)');
+  });
+
+  it('report --study-file takes the references from the file, not from what the last sweep recorded', () => {
+    // the sweep ran before binary-long named its reference
+    const { work, db } = storeOf({ ...studyInfoOf(long, false), references: undefined });
+    const file = join(work, 'schedules.json');
+    writeFileSync(file, JSON.stringify(longFile));
+    const report = (args: string[]) => spawnSync(process.execPath, [cli, 'report', '--db', db, ...args, '--json'], { cwd: repo, encoding: 'utf8' });
+    const recorded = JSON.parse(report(['--study', 'schedules', '--out', join(work, 'recorded')]).stdout);
+    const fromFile = JSON.parse(report(['--study-file', file, '--out', join(work, 'from-file')]).stdout);
+    const reference = (cells: Array<{ method: string; reference: string }>) => cells.find((c) => c.method === 'binary-long')!.reference;
+    expect(reference(recorded.cells)).toBe('fp');
+    expect(reference(fromFile.cells)).toBe('fp-long');
+    expect(fromFile.study).toBe('schedules');
+    const wrong = report(['--study-file', file, '--study', 'other']);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toContain('--study other is not the study of');
   });
 
   it('must be a method of the study', () => {

@@ -20,6 +20,11 @@ export interface ReportOptions {
   outDir: string;
   /** Only these runs (config hashes), e.g. the current plan without superseded runs; default all. */
   only?: ReadonlySet<string>;
+  /**
+   * The study's question and references, e.g. from its file (`studyInfoOf`), instead of what the
+   * last sweep recorded in the store: a `reference` edited since then counts without a sweep.
+   */
+  info?: StudyInfo;
 }
 
 export interface Report {
@@ -45,7 +50,7 @@ export async function writeReport(options: ReportOptions): Promise<Report> {
       const known = store.studies().map((s) => s.study);
       throw new ReportError(`${options.dbFile} has no runs of study '${options.study}'${known.length ? ` (it has: ${known.join(', ')})` : ''}`);
     }
-    const info = store.studyInfo(options.study);
+    const info = options.info ?? store.studyInfo(options.study);
     const references: References = { study: info?.reference ?? null, methods: info?.references };
     const cells = aggregate(rows, references);
     const plots = allPlots({ cells, rows, epochs: (hash) => store.epochs(hash), histograms: (hash) => store.histograms(hash) });
