@@ -7,10 +7,11 @@
  * where A·W is the layer's operation on the float input and the (masked) float weights and
  * Q(A)·Q(W) is what the layer computed with its quantizers. This restores the output scale that
  * binarization destroys (sign() outputs have a fixed variance regardless of the float ones).
- * std is the population standard deviation over all output values. If std(Q(A)·Q(W)) is 0 (the
- * ratio is not finite), α stays 1. If the float output is constant (std(A·W) = 0, e.g. T-Net's
- * zero-initialized transform layer), α = 0, so the layer starts exactly where the float one does
- * (α is learned, so it moves away from 0 with the first updates).
+ * std is the population standard deviation over all output values. If the float output is
+ * constant (std(A·W) = 0, e.g. T-Net's zero-initialized transform layer), α = 0, so the layer
+ * starts exactly where the float one does (α is learned, so it moves away from 0 with the first
+ * updates); this holds when the quantized output is constant as well. Otherwise, if
+ * std(Q(A)·Q(W)) is 0 (the ratio is not finite), α stays 1.
  *
  * When a BatchNorm normalizes the layer's output, α is initialized but not learned: BatchNorm
  * cancels it (BN(α·y) = sign(α)·BN(y) up to ε), so its gradient is numerical noise, which Adam
@@ -53,12 +54,8 @@ export class LayerScaleRecovery extends OutputScale {
   }
 
   private initializeFrom(output: tf.Tensor, floatOutput: () => tf.Tensor): void {
-    const ratio = tf.tidy(() => {
-      const floatStd = Math.sqrt(tf.moments(floatOutput()).variance.dataSync()[0]!);
-      const quantizedStd = Math.sqrt(tf.moments(output).variance.dataSync()[0]!);
-      return floatStd / quantizedStd;
-    });
-    this.scale.assign(tf.scalar(Number.isFinite(ratio) ? ratio : 1));
+    const [floatStd, quantizedStd] = tf.tidy(() => [floatOutput(), output].map((y) => Math.sqrt(tf.moments(y).variance.dataSync()[0]!)));
+    this.scale.assign(tf.scalar(floatStd === 0 ? 0 : quantizedStd === 0 ? 1 : floatStd / quantizedStd));
     this.initializedFlag.assign(tf.scalar(1));
   }
 }

@@ -17,8 +17,9 @@
  * of globs over hierarchical layer names (see glob.ts), plus `first` for the model's `inputLayers`
  * (its first layer, and with an input T-Net also `encoder1.0`, which reads the transformed
  * coordinates: three signs per point would be all it saw), `last` for its `lastLayer`, and
- * `pooled` for its `pooledLayers` (the classifier heads' first layer, fed by the max over points;
- * a rule matching only `pooled` may match nothing without a warning). Quantizer specs are names
+ * `pooled` for its `pooledLayers` (the classifier heads' first layer, fed by the max over points),
+ * and `transforms` for its `transformLayers` (the layers that output PointNet's T-Net matrices);
+ * a rule matching only `pooled` and `transforms` may match nothing without a warning. Quantizer specs are names
  * or objects (quantizers/registry.ts); null or "fp" is full precision. `prune` is null (none) or
  *
  *   { "method": "magnitude" | "random" | "channel", "scope": "layer" | "global", "sparsity": 0.9,
@@ -167,7 +168,7 @@ function parseRule(raw: unknown, path: string): ResolvedRule {
   const matchRaw = reader.raw('match');
   const match = typeof matchRaw === 'string' ? [matchRaw] : matchRaw;
   if (!Array.isArray(match) || match.length === 0 || !match.every((m) => typeof m === 'string' && m !== '')) {
-    throw new ConfigError(`${path}.match`, 'must be a layer-name pattern or a non-empty list of them (e.g. "*", "encoder*.linear", "first", "last", "pooled")');
+    throw new ConfigError(`${path}.match`, 'must be a layer-name pattern or a non-empty list of them (e.g. "*", "encoder*.linear", "first", "last", "pooled", "transforms")');
   }
   const rule: ResolvedRule = { match: match as string[] };
   // has() is true for an explicit null too (null = full precision)
@@ -269,6 +270,8 @@ export interface CompressibleModel extends Module {
   readonly pooledLayers?: readonly string[];
   /** Every layer "first" selects (default: firstLayer alone). */
   readonly inputLayers?: readonly string[];
+  /** Layers whose output is a T-Net's transform matrix (none when absent). */
+  readonly transformLayers?: readonly string[];
   weightLayers(): Array<[string, QuantizedLayer]>;
 }
 
@@ -284,6 +287,7 @@ function ruleMatches(rule: ResolvedRule, name: string, model: CompressibleModel)
     if (pattern === 'first') return name === model.firstLayer || (model.inputLayers ?? []).includes(name);
     if (pattern === 'last') return name === model.lastLayer;
     if (pattern === 'pooled') return (model.pooledLayers ?? []).includes(name);
+    if (pattern === 'transforms') return (model.transformLayers ?? []).includes(name);
     return globToRegExp(pattern).test(name);
   });
 }
@@ -297,9 +301,10 @@ export function applyPolicy(model: CompressibleModel, policy: CompressionPolicy 
   const layers = model.weightLayers();
   const warnings: string[] = [];
   resolved.layers.forEach((rule, i) => {
-    // "pooled" alone may match nothing (segmentation and image models pool no input of a layer)
-    const onlyPooled = rule.match.every((pattern) => pattern === 'pooled');
-    if (!onlyPooled && !layers.some(([name]) => ruleMatches(rule, name, model))) {
+    // "pooled" and "transforms" may match nothing (segmentation and image models pool no input of
+    // a layer; only PointNet with T-Nets has transform layers), so presets can name them for all
+    const onlyOptional = rule.match.every((pattern) => pattern === 'pooled' || pattern === 'transforms');
+    if (!onlyOptional && !layers.some(([name]) => ruleMatches(rule, name, model))) {
       warnings.push(`rule ${i} (match ${JSON.stringify(rule.match)}) matches no layer of this model`);
     }
   });

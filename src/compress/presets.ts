@@ -20,6 +20,12 @@
  *   xnor                ste_sign weights × mean|W| per output channel, ste_sign activations
  *   binary-ema, xnor-ema  the two baselines with EMA max pooling (no LSR)
  *
+ * With T-Nets (model `pointnet`), `binary` and `binary-ema` give the transform layers LSR: their
+ * weights start at zero so that each T-Net starts as the identity, and sign(0) = +1 would turn
+ * them into all-ones matrices that add the sum of 256 signs to every entry. LSR's scale starts at
+ * 0 there (std of a zero output), so the identity start survives. XNOR's mean|W| is 0 there too,
+ * which keeps its T-Nets at the identity (their weights get no gradient through a zero scale).
+ *
  * `binary` and `xnor` are the baselines BiPointNet improves on, and on PointNet they do not learn:
  * the max over N points of BatchNorm'd features is positive with probability 1 − 2^−N, so
  * sign(max) is +1 for every channel of every cloud, the next BatchNorm outputs 0 and no gradient
@@ -45,13 +51,19 @@ const FIRST_LAST_FP: PolicyRule = { match: ['first', 'last'], weights: 'fp', act
 const binaryPolicy = (name: string, description: string, weights: PolicyRule['weights'], extra: Partial<CompressionPolicy> = {}): CompressionPolicy => ({
   name,
   description,
-  layers: [{ match: '*', weights, activations: 'ste_sign', ...(extra.layers?.[0] ?? {}) }, FIRST_LAST_FP],
+  layers: [{ match: '*', weights, activations: 'ste_sign', ...(extra.layers?.[0] ?? {}) }, FIRST_LAST_FP, ...(extra.layers?.slice(1) ?? [])],
   model: { hiddenActivation: 'none', ...extra.model },
 });
 
+/** Keeps the T-Nets' identity start under unscaled binary weights (see the comment above). */
+const TRANSFORMS_LSR: PolicyRule = { match: 'transforms', outputScale: 'lsr' };
+
 const PRESETS: Record<string, () => CompressionPolicy> = {
   fp: () => ({ name: 'fp', description: 'full precision', layers: [] }),
-  binary: () => binaryPolicy('binary', 'binary weights and activations (sign, clipped STE), first and last layer full precision', 'ste_sign'),
+  binary: () =>
+    binaryPolicy('binary', 'binary weights and activations (sign, clipped STE), first and last layer full precision', 'ste_sign', {
+      layers: [{ match: '*' }, TRANSFORMS_LSR],
+    }),
   bipointnet: () =>
     binaryPolicy('bipointnet', 'BiPointNet: binary weights and activations with layer-wise scale recovery and entropy-maximizing max pooling', { name: 'ste_sign', center: true }, {
       layers: [{ match: '*', outputScale: 'lsr' }],
@@ -74,7 +86,8 @@ const PRESETS: Record<string, () => CompressionPolicy> = {
   xnor: () =>
     binaryPolicy('xnor', 'XNOR-Net: binary weights scaled by mean|W| per output channel, binary activations', { name: 'ste_sign', scaling: 'channel' }),
   'binary-ema': () =>
-    binaryPolicy('binary-ema', 'binary weights and activations with entropy-maximizing max pooling (no LSR)', 'ste_sign', {
+    binaryPolicy('binary-ema', 'binary weights and activations with entropy-maximizing max pooling (no LSR but on T-Net transforms)', 'ste_sign', {
+      layers: [{ match: '*' }, TRANSFORMS_LSR],
       model: { entropyMaximizingPool: true },
     }),
   'xnor-ema': () =>

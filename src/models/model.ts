@@ -24,7 +24,7 @@ export interface ModelOutput {
  * layer that reads the raw input (with PointNet's input T-Net, `encoder1.0` reads the transformed
  * coordinates too), which policies select as "first" as well. `pooledLayers` are the layers whose
  * input is a feature pooled over all points, one vector per cloud (policies select them as
- * "pooled").
+ * "pooled"); `transformLayers` output a transform matrix (PointNet's T-Nets; "transforms").
  */
 export abstract class Model extends Module {
   abstract readonly task: Task;
@@ -35,6 +35,9 @@ export abstract class Model extends Module {
     return [this.firstLayer];
   }
   readonly pooledLayers: readonly string[] = [];
+  get transformLayers(): readonly string[] {
+    return [];
+  }
   abstract forward(input: ModelInput): ModelOutput;
 
   /** Channels per point of the input (xyz = 3, with normals 6); set by the registry. */

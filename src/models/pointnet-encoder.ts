@@ -75,6 +75,11 @@ export abstract class PointNetEncoderModel extends Model {
     return this.inputTnet ? [this.firstLayer, 'encoder1.0.linear'] : [this.firstLayer];
   }
 
+  /** The T-Nets' last layers, whose outputs are the transform matrices. */
+  override get transformLayers(): readonly string[] {
+    return [...(this.inputTnet ? ['inputTnet.transform'] : []), ...(this.featureTnet ? ['featureTnet.transform'] : [])];
+  }
+
   /** Channels of the local features (`encoder1`'s output). */
   get localChannels(): number {
     return this.encoder1.outFeatures;

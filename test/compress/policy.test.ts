@@ -265,6 +265,26 @@ describe('compression policies', () => {
     expect(values(flatLsr.scale.variable)).toEqual([1]);
   });
 
+  it('binary and binary-ema keep the T-Nets\' identity start (LSR on "transforms"); xnor keeps it by its zero scale', () => {
+    const clouds = tf.randomNormal([4, 32, 3], 0, 1, 'float32', 3) as tf.Tensor3D;
+    for (const preset of ['binary', 'binary-ema', 'xnor', 'bipointnet']) {
+      const model = createModel('pointnet', { rng: new Rng(2), numClasses: 4 }) as PointNet;
+      expect(applyPolicy(model, resolvePolicy(preset)).warnings).toEqual([]);
+      model.train();
+      model.forward({ inputs: clouds }); // initializes LSR from this batch
+      const matrices = values(model.inputTnet!.forward(clouds).matrix);
+      const identity = values(tf.tile(tf.reshape(tf.eye(3), [1, 3, 3]), [4, 1, 1]));
+      matrices.forEach((v, i) => expect(v, `${preset} [${i}]`).toBeCloseTo(identity[i]!, 5));
+    }
+    // without the rule, sign(0) = +1 makes every entry of the transform the sum of 256 signs
+    const plain = createModel('pointnet', { rng: new Rng(2), numClasses: 4 }) as PointNet;
+    applyPolicy(plain, { layers: [{ match: '*', weights: 'ste_sign', activations: 'ste_sign' }, { match: ['first', 'last'], weights: 'fp', activations: 'fp' }], model: { entropyMaximizingPool: true, hiddenActivation: 'none' } });
+    plain.train();
+    expect(Math.max(...values(plain.inputTnet!.forward(clouds).matrix).map(Math.abs))).toBeGreaterThan(2);
+    // a model without T-Nets: the preset's "transforms" rule matches nothing, silently
+    expect(applyPolicy(vanilla(), resolvePolicy('binary-ema')).warnings).toEqual([]);
+  });
+
   it('LSR is learned where the output goes on unnormalized (T-Net transform) and frozen where BatchNorm follows', () => {
     const model = createModel('pointnet', { rng: new Rng(2), numClasses: 4 });
     applyPolicy(model, resolvePolicy('bipointnet'));
