@@ -48,6 +48,7 @@ import type { CompressionPolicy, PolicyRule } from './policy.ts';
 
 const FIRST_LAST_FP: PolicyRule = { match: ['first', 'last'], weights: 'fp', activations: 'fp', outputScale: 'none' };
 
+// extra.layers: the first rule's keys go into the '*' rule, the others follow the first/last rule
 const binaryPolicy = (name: string, description: string, weights: PolicyRule['weights'], extra: Partial<CompressionPolicy> = {}): CompressionPolicy => ({
   name,
   description,

@@ -263,6 +263,14 @@ describe('compression policies', () => {
     flatLayer.setOutputScale(flatLsr);
     flatLayer.forward(tf.ones([3, 2]));
     expect(values(flatLsr.scale.variable)).toEqual([1]);
+    // both constant (zero weights, and sign inputs all alike): the float start wins, α = 0
+    const deadLayer = new Linear(2, 2, { rng: new Rng(1), bias: false, init: 'zeros' });
+    deadLayer.setWeightQuantizer(new SteSign());
+    deadLayer.setInputQuantizer(new SteSign());
+    const deadLsr = new LayerScaleRecovery();
+    deadLayer.setOutputScale(deadLsr);
+    expect(values(deadLayer.forward(tf.ones([3, 2]))).map(Math.abs)).toEqual(new Array(6).fill(0));
+    expect(values(deadLsr.scale.variable)).toEqual([0]);
   });
 
   it('binary and binary-ema keep the T-Nets\' identity start (LSR on "transforms"); xnor keeps it by its zero scale', () => {
