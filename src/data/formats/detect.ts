@@ -1,8 +1,10 @@
 import { FormatError } from '../../util/errors.ts';
 import { hasHdf5Signature } from './hdf5.ts';
 import { isGzip } from './idx.ts';
+import { hasNpyMagic } from './npy.ts';
+import { hasZipSignature } from './npz.ts';
 
-export type PointFileFormat = 'ply' | 'off' | 'txt' | 'hdf5' | 'idx';
+export type PointFileFormat = 'ply' | 'off' | 'txt' | 'hdf5' | 'idx' | 'npy' | 'npz';
 
 /**
  * Which format a file is in: first by content that cannot be mistaken (the `ply` line, the HDF5
@@ -11,10 +13,15 @@ export type PointFileFormat = 'ply' | 'off' | 'txt' | 'hdf5' | 'idx';
  */
 export function detectFormat(bytes: Uint8Array, fileName: string): PointFileFormat {
   if (bytes.length === 0) throw new FormatError(fileName, 'empty file', { byte: 0 });
+  const name = fileName.toLowerCase();
   if (startsWithText(bytes, 'ply\n') || startsWithText(bytes, 'ply\r\n')) return 'ply';
   if (hasHdf5Signature(bytes)) return 'hdf5';
+  if (hasNpyMagic(bytes)) return 'npy';
+  if (hasZipSignature(bytes)) {
+    if (name.endsWith('.npz')) return 'npz';
+    throw new FormatError(fileName, 'zip archive; only NumPy .npz archives are read', { byte: 0 });
+  }
   if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && IDX_TYPE_CODES.has(bytes[2]!) && bytes[3]! > 0) return 'idx';
-  const name = fileName.toLowerCase();
   if (isGzip(bytes)) {
     if (IDX_NAME.test(name)) return 'idx';
     throw new FormatError(fileName, 'gzip-compressed file; only IDX (MNIST) files are read compressed — decompress it first', { byte: 0 });
@@ -25,7 +32,7 @@ export function detectFormat(bytes: Uint8Array, fileName: string): PointFileForm
   if (byExtension) return byExtension;
   if (IDX_NAME.test(name)) return 'idx';
   if (/^[-+.\d]/.test(textStart(bytes))) return 'txt';
-  throw new FormatError(fileName, 'unknown format: expected PLY, OFF, point text (.txt), HDF5 (.h5) or IDX (MNIST)', { byte: 0 });
+  throw new FormatError(fileName, 'unknown format: expected PLY, OFF, point text (.txt), HDF5 (.h5), NumPy (.npy, .npz) or IDX (MNIST)', { byte: 0 });
 }
 
 const EXTENSIONS: Record<string, PointFileFormat> = {
@@ -38,6 +45,8 @@ const EXTENSIONS: Record<string, PointFileFormat> = {
   h5: 'hdf5',
   hdf5: 'hdf5',
   idx: 'idx',
+  npy: 'npy',
+  npz: 'npz',
 };
 
 const IDX_NAME = /(idx\d?-ubyte|\.idx)(\.gz)?$/;

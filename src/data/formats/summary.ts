@@ -18,10 +18,12 @@ export interface PointFileSummary {
   /** Null when the file has no points (IDX, a PLY without positions). */
   bbox: { min: [number, number, number]; max: [number, number, number] } | null;
   comments?: string[];
-  /** IDX: the array's dimensions. */
+  /** IDX and NumPy: the array's dimensions. */
   dims?: number[];
   /** IDX: smallest and largest value. */
   range?: { min: number; max: number };
+  /** NumPy .npz: every member array. */
+  arrays?: { name: string; shape: number[]; type: string }[];
   /** HDF5: every dataset at the root. */
   datasets?: Hdf5DatasetInfo[];
 }
@@ -81,6 +83,20 @@ export function summarizePointFile(file: PointFile): PointFileSummary {
         bbox: boundingBox(sets.points),
         datasets: sets.datasets,
       };
+    }
+    case 'npy':
+    case 'npz': {
+      const points = file.cloud?.points ?? file.sets?.points ?? new Float32Array(0);
+      const array = file.format === 'npy' ? file.npy : file.npz.arrays.get(file.pointsName)!;
+      const type = array.dtype;
+      const vertex: PropertySummary[] = ['x', 'y', 'z'].map((name) => ({ name, type }));
+      const normals = file.cloud?.normals ?? file.sets?.normals;
+      if (normals) vertex.push(...NORMAL);
+      if (file.cloud?.labels) vertex.push({ name: 'label', type: 'int32' });
+      const elements: Record<string, number> = file.sets && array.shape.length === 3 ? { shape: file.sets.shapeCount, vertex: points.length / 3 } : { vertex: points.length / 3 };
+      const summary: PointFileSummary = { ...base, elements, properties: { vertex }, bbox: boundingBox(points), dims: array.shape };
+      if (file.format === 'npz') summary.arrays = [...file.npz.arrays].map(([name, a]) => ({ name, shape: a.shape, type: a.dtype }));
+      return summary;
     }
     case 'idx': {
       const { idx } = file;
