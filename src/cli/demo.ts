@@ -80,7 +80,7 @@ export const demoCommand: Command = {
     const store = ResultsStore.open(dbFile, { readonly: true });
     const rows = store.runs({ study: 'demo' }).filter((row) => planned.has(row.config_hash));
     store.close();
-    const predictions = await writePredictions(rows, predictionsDir, { shapes: 3, log: ctx.log });
+    const predictions = await writePredictions(rows, predictionsDir, { shapes: 3, references: { study: study.reference, methods: methodReferences(study) }, log: ctx.log });
     const ordering = orderingCheck(report.cells.filter((c) => c.task_label === 'pointnet-cls'), ['fp', 'int4', 'ternary', 'binary']);
     const seconds = (performance.now() - started) / 1000;
 

@@ -32,7 +32,7 @@ const DEFAULT_DIR = join('runs', 'demo', 'predictions');
 /** Sources the built viewer depends on (its imports from src/ included): a newer one means rebuild. */
 const SOURCES = [
   VIEWER_ROOT,
-  ...['data/formats', 'data/transforms', 'util', 'deploy', 'nn/ops/entropy-maximizing-offset.ts', 'backend/simd/kernels-binary.ts'].map((path) => resolve(VIEWER_ROOT, '../src', path)),
+  ...['data/formats', 'data/transforms', 'util', 'deploy', 'experiments/prediction-index.ts', 'nn/ops/entropy-maximizing-offset.ts', 'backend/simd/kernels-binary.ts'].map((path) => resolve(VIEWER_ROOT, '../src', path)),
 ];
 const MAX_FILES = 5000;
 

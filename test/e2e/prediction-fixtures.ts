@@ -1,5 +1,9 @@
+import type { PartTable } from '../../src/data/datasets/part-table.ts';
+import { synthSegPartTable } from '../../src/data/datasets/synthetic/seg-categories.ts';
 import { writePointCloudPly } from '../../src/data/formats/ply/index.ts';
 import type { PointAttribute, PointCloud } from '../../src/data/formats/point-cloud.ts';
+import { predictionEntry } from '../../src/experiments/demo-predictions.ts';
+import { predictionIndexJson } from '../../src/experiments/prediction-index.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /**
@@ -122,15 +126,49 @@ export function classificationPly(points: Float32Array, truthClass: number, prob
   );
 }
 
-/** The index.json the demo writes next to its PLY files. */
-export function demoIndex(models: { model: string; label?: string; method: string; bits: number; sparsity: number; size_bytes: number }[]): unknown {
-  return {
-    title: 'viewer test',
-    reference: models[0]?.model,
-    models,
-    shapes: [
-      { shape: 'plane_0', task: 'segmentation', category: 'Airplane', parts: [0, 1, 2, 3], part_names: [...PLANE_PARTS] },
-      { shape: 'cone_0', task: 'classification', class_names: [...CLASSES] },
-    ],
-  };
+export interface FixtureRun {
+  method: string;
+  /** A longer panel name, added to the written entry. */
+  label?: string;
+  bits: number;
+  activation_bits: number;
+  sparsity: number;
+  packed_bytes: number;
+}
+
+/** synth-seg's part table: the Airplane (category 0) has parts 0–3, named body, wing, tail, engine like the plane's. */
+const SYNTH_SEG_TABLE: PartTable = { categories: synthSegPartTable(), partCount: synthSegPartTable().flatMap((c) => c.parts).length, source: 'json' };
+
+/**
+ * index.json as the demo writes it (`predictionEntry` from each run's facts and model card, then
+ * `predictionIndexJson`), for `plane_0__<method>.ply` (segmentation, the plane's parts) and
+ * `cone_0__<method>.ply` (classification over CLASSES) of every run; the first run is the reference.
+ */
+export function writtenIndex(runs: readonly FixtureRun[], plane: { labels: Int32Array; pred: (method: string) => Int32Array }, cone: { truth: number; probabilities: (method: string) => readonly number[] }): string {
+  const reference = runs[0]?.method;
+  const entries = runs.flatMap((run) => {
+    const facts = { method: run.method, task_label: 'fixture', bits: run.bits, activation_bits: run.activation_bits, sparsity: run.sparsity, measured_sparsity: null, packed_bytes: run.packed_bytes };
+    const parts = plane.pred(run.method);
+    const segmentation = predictionEntry(
+      facts,
+      { task: 'segmentation', partTable: SYNTH_SEG_TABLE },
+      { file: `plane_0__${run.method}.ply`, shape: 'plane_0', category: 0, labels: plane.labels, prediction: { task: 'segmentation', parts, category: 0 } },
+      reference,
+    );
+    const probabilities = cone.probabilities(run.method);
+    const predictedClass = probabilities.indexOf(Math.max(...probabilities));
+    const classification = predictionEntry(
+      facts,
+      { task: 'classification', classNames: [...CLASSES] },
+      {
+        file: `cone_0__${run.method}.ply`,
+        shape: 'cone_0',
+        label: cone.truth,
+        prediction: { task: 'classification', predictedClass, className: CLASSES[predictedClass]!, probabilities: Float32Array.from(probabilities) },
+      },
+      reference,
+    );
+    return [segmentation, classification].map((entry) => (run.label ? { ...entry, label: run.label } : entry));
+  });
+  return predictionIndexJson({ title: 'viewer test', entries });
 }

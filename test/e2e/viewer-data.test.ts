@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listPredictionFiles } from '../../src/cli/view.ts';
 import { FormatError } from '../../src/util/errors.ts';
-import { filesFromIndex, groupFilesByShape, orderModels, parseManifest, parsePredictionIndex, pickReference } from '../../viewer/src/catalog.ts';
+import { readPredictionIndex } from '../../src/experiments/prediction-index.ts';
+import { filesFromIndex, groupFilesByShape, indexFacts, orderModels, parseManifest, pickReference, shapeInfo } from '../../viewer/src/catalog.ts';
 import { AGREE_COLOR, DIFF_COLOR, ERROR_COLOR, NEUTRAL_COLOR, idColors, pointColors } from '../../viewer/src/colors.ts';
 import { countDifferences, segmentationScores } from '../../viewer/src/metrics.ts';
 import { readPredictionFile, splitPredictionFileName } from '../../viewer/src/predictions.ts';
 import { ShapeCollection } from '../../viewer/src/shapes.ts';
-import { classificationPly, makeCone, segmentationPly } from './prediction-fixtures.ts';
+import { classificationPly, makeCone, segmentationPly, writtenIndex } from './prediction-fixtures.ts';
 
 /** The viewer's data side (browser code, tested in Node): files, names, scores, colours, grouping. */
 
@@ -38,6 +39,7 @@ describe('prediction files', () => {
   it('takes model facts from header comments', () => {
     const bytes = segmentationPly(points, truth, truth, { comments: ['bits 2', 'sparsity 0.25', 'size_bytes 1234', 'method ternary'] });
     expect(readPredictionFile(bytes, 'a__t.ply').facts).toEqual({ bits: 2, sparsity: 0.25, size_bytes: 1234, method: 'ternary' });
+    expect(readPredictionFile(segmentationPly(points, truth, truth, { comments: ['bits 4', 'activation_bits 8'] }), 'a__q.ply').facts).toEqual({ bits: 4, activation_bits: 8 });
   });
 
   it('names the file and the problem for a truncated file, an unsupported type, non-integer ids', () => {
@@ -93,41 +95,59 @@ describe('colours', () => {
 });
 
 describe('catalog and shapes', () => {
-  it('reads index.json loosely and orders models: index order, else full precision first, then bits', () => {
-    const warnings: string[] = [];
-    const index = parsePredictionIndex(
-      {
-        reference: 'fp',
-        models: [{ model: 'fp', bits: 32 }, { model: 'bin', bits: 1, size_bytes: 10 }, { bits: 4 }],
-        shapes: [{ shape: 'plane', parts: [12, 13], part_names: ['body', 'wing'] }],
-      },
-      warnings,
-    )!;
-    expect(warnings).toEqual(['index.json: models[2] has no "model" name; skipped']);
-    expect(index.shapes[0]!.partNames!.get(13)).toBe('wing');
-    expect(filesFromIndex(index).map((f) => f.name)).toEqual(['plane__fp.ply', 'plane__bin.ply']);
-    expect(orderModels(['bin', 'fp'], () => undefined, index)).toEqual(['fp', 'bin']);
-    const facts = (m: string) => ({ binary: { bits: 1 }, '4bit': { bits: 4 } })[m];
-    expect(orderModels(['binary', '4bit', 'fp32'], facts)).toEqual(['fp32', '4bit', 'binary']);
-    expect(pickReference(['binary', 'fp32'], facts)).toBe('fp32');
+  it('takes facts, names and the reference from the index the demo writes, keyed by file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bitpoint-index-'));
+    try {
+      writeFileSync(join(dir, 'plane_0__fp32.ply'), segmentationPly(points, truth, truth));
+      writeFileSync(join(dir, 'plane_0__binary.ply'), segmentationPly(points, truth, truth));
+      writeFileSync(
+        join(dir, 'index.json'),
+        writtenIndex(
+          [
+            { method: 'fp32', bits: 32, activation_bits: 32, sparsity: 0, packed_bytes: 4000 },
+            { method: 'binary', bits: 1, activation_bits: 1, sparsity: 0.25, packed_bytes: 250 },
+          ],
+          { labels: truth, pred: () => truth },
+          { truth: 0, probabilities: () => [0.7, 0.1, 0.1, 0.1] },
+        ),
+      );
+      // As the page gets it: through the server's manifest.
+      const manifest = parseManifest(JSON.parse(JSON.stringify(await listPredictionFiles(dir))));
+      expect(manifest.warnings).toEqual([]);
+      const info = shapeInfo(manifest.index, 'plane_0')!;
+      expect(info).toMatchObject({ task: 'segmentation', category: 'Airplane', parts: [0, 1, 2, 3], reference: 'fp32', models: ['fp32', 'binary'] });
+      expect([...info.partNames!.values()]).toEqual(['body', 'wing', 'tail', 'engine']);
+      expect(indexFacts(manifest.index, 'plane_0', 'binary')).toEqual({ method: 'binary', bits: 1, activation_bits: 1, sparsity: 0.25, size_bytes: 250 });
+      expect(shapeInfo(manifest.index, 'cone_0')!.classNames).toEqual(['cone', 'cube', 'sphere', 'torus']);
+      expect(shapeInfo(manifest.index, 'chair_9')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  it('reads the demo\'s list form of index.json: files and models, full precision first', () => {
-    const warnings: string[] = [];
-    const index = parsePredictionIndex(
-      [
-        { file: 'runs/demo/predictions/pointnet-cls/cone_0/binary.ply', method: 'binary', shape: 'cone_0', bits: 1 },
-        { file: 'runs/demo/predictions/pointnet-cls/cone_0/int4.ply', method: 'int4', shape: 'cone_0' },
-        { file: 'runs/demo/predictions/pointnet-cls/cone_0/fp.ply', method: 'fp', shape: 'cone_0', size_bytes: 1000 },
-        { method: 'broken' },
-      ],
-      warnings,
-    )!;
-    expect(warnings).toEqual(['index.json: entry 3 has no "file"; skipped']);
-    expect(index.models.map((m) => m.model)).toEqual(['fp', 'int4', 'binary']);
-    expect(index.models[0]).toMatchObject({ size_bytes: 1000 });
-    expect(index.models[2]).toMatchObject({ bits: 1, method: 'binary' });
-    expect(groupFilesByShape(filesFromIndex(index)).map((s) => [s.shape, s.files.map((f) => f.model)])).toEqual([['pointnet-cls/cone_0', ['binary', 'int4', 'fp']]]);
+  it('reads an older list index for its files, and guesses nothing from names: facts are unknown', () => {
+    const { index, warnings } = readPredictionIndex([
+      { file: 'runs/demo/predictions/pointnet-cls/cone_0/binary.ply', task_label: 'pointnet-cls', method: 'binary', shape: 'cone_0', truth: 'cone', predicted: 'cube', probability: 0.5 },
+      { file: 'runs/demo/predictions/pointnet-cls/cone_0/fp.ply', task_label: 'pointnet-cls', method: 'fp', shape: 'cone_0', truth: 'cone', predicted: 'cone', probability: 0.9 },
+    ]);
+    expect(warnings).toEqual([]);
+    expect(groupFilesByShape(filesFromIndex(index!)).map((s) => [s.shape, s.files.map((f) => f.model)])).toEqual([['pointnet-cls/cone_0', ['binary', 'fp']]]);
+    expect(indexFacts(index, 'pointnet-cls/cone_0', 'fp')).toEqual({ method: 'fp' });
+    // "fp" is not taken for full precision, nor "binary" for 1 bit: the list's order stands.
+    const facts = (model: string) => indexFacts(index, 'pointnet-cls/cone_0', model);
+    const info = shapeInfo(index, 'pointnet-cls/cone_0')!;
+    expect(info.reference).toBeUndefined();
+    expect(orderModels(['fp', 'binary'], facts, info.models)).toEqual(['binary', 'fp']);
+    expect(pickReference(['binary', 'fp'], facts, info.reference)).toBe('binary');
+  });
+
+  it('orders models by the facts when the index does not list them: 32 bits first, then by bits', () => {
+    const bits: Record<string, number> = { a: 1, b: 4, c: 32 };
+    const facts = (model: string) => (bits[model] !== undefined ? { bits: bits[model] } : {});
+    expect(orderModels(['a', 'unknown', 'b', 'c'], facts)).toEqual(['c', 'b', 'a', 'unknown']);
+    expect(orderModels(['a', 'b', 'c'], facts, ['a'])).toEqual(['a', 'c', 'b']);
+    expect(pickReference(['a', 'b', 'c'], facts)).toBe('c');
+    expect(pickReference(['a', 'b', 'c'], facts, 'b')).toBe('b');
   });
 
   it('groups offered files by shape; an opened file without the convention joins the shape with its points', () => {
@@ -153,7 +173,7 @@ describe('catalog and shapes', () => {
       writeFileSync(join(dir, 'more', 'b__fp.ply'), segmentationPly(points, truth, truth));
       writeFileSync(join(dir, 'notes.txt'), 'x');
       writeFileSync(join(dir, 'more', 'seg.bitpoint'), 'xyz');
-      writeFileSync(join(dir, 'index.json'), '{"models": [');
+      writeFileSync(join(dir, 'index.json'), '{"version": 2, "entries": [');
       const manifest = await listPredictionFiles(dir);
       expect(manifest.files.map((f) => f.name)).toEqual(['a__fp.ply', 'more/b__fp.ply']);
       expect(manifest.models).toEqual([{ name: 'more/seg.bitpoint', size_bytes: 3 }]);

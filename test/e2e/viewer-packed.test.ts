@@ -15,10 +15,10 @@ import { exportModel } from '../../src/deploy/export.ts';
 import { readPackedModel } from '../../src/deploy/format.ts';
 import { createModel } from '../../src/models/registry.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { formatBytes } from '../../viewer/src/dom.ts';
+import { formatBytes } from '../../viewer/src/format.ts';
 import type {} from '../../viewer/src/packed-panels.ts'; // the type of window.__bitpoint
 import { chromiumPath, openViewer, type OpenViewer } from './browser.ts';
-import { CLASSES, classificationPly, demoIndex, makeCone, makePlane, segmentationPly } from './prediction-fixtures.ts';
+import { CLASSES, classificationPly, makeCone, makePlane, segmentationPly, writtenIndex } from './prediction-fixtures.ts';
 
 /**
  * Packed models run in the page: the server offers a part-segmentation model (`pointnet-seg`, full
@@ -74,7 +74,12 @@ describe.skipIf(!chromiumPath)('packed models in the viewer', () => {
     mkdirSync(predictions);
     writeFileSync(join(predictions, 'plane_0__fp32.ply'), segmentationPly(plane.points, plane.labels, plane.labels, { run: 'runs/fp32' }));
     writeFileSync(join(predictions, 'cone_0__fp32.ply'), classificationPly(cone, 0, [0.91, 0.04, 0.03, 0.02]));
-    writeFileSync(join(predictions, 'index.json'), JSON.stringify(demoIndex([{ model: 'fp32', method: 'none', bits: 32, sparsity: 0, size_bytes: 3_473_408 }])));
+    const index = writtenIndex(
+      [{ method: 'fp32', bits: 32, activation_bits: 32, sparsity: 0, packed_bytes: 3_473_408 }],
+      { labels: plane.labels, pred: () => plane.labels },
+      { truth: 0, probabilities: () => [0.91, 0.04, 0.03, 0.02] },
+    );
+    writeFileSync(join(predictions, 'index.json'), index);
     writeFileSync(join(predictions, 'plane-seg.bitpoint'), segBytes);
     viewer = await openViewer(predictions, dir, pageErrors);
     ({ server, page } = viewer);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViewerServer } from '../../src/cli/view.ts';
 import { chromiumPath, openViewer, type OpenViewer } from './browser.ts';
 import { decodePng, type Image } from './png.ts';
-import { classificationPly, demoIndex, makeCone, makePlane, makeSphere, segmentationPly } from './prediction-fixtures.ts';
+import { classificationPly, makeCone, makePlane, makeSphere, segmentationPly, writtenIndex } from './prediction-fixtures.ts';
 
 /**
  * The viewer end to end: `startViewer` (what `bitpoint view` runs) builds the viewer and serves
@@ -130,11 +130,16 @@ describe.skipIf(!chromiumPath)('viewer in Chromium', () => {
     writeFileSync(join(predictions, 'plane_0__binary.ply'), segmentationPly(plane.points, plane.labels, binaryPred, { run: 'runs/binary' }));
     writeFileSync(join(predictions, 'cone_0__fp32.ply'), classificationPly(cone, 0, [0.91, 0.04, 0.03, 0.02]));
     writeFileSync(join(predictions, 'cone_0__binary.ply'), classificationPly(cone, 0, [0.3, 0.55, 0.1, 0.05]));
-    const index = demoIndex([
-      { model: 'fp32', label: 'full precision', method: 'none', bits: 32, sparsity: 0, size_bytes: 3_473_408 },
-      { model: 'binary', method: 'binary', bits: 1, sparsity: 0.5, size_bytes: 118_784 },
-    ]);
-    writeFileSync(join(predictions, 'index.json'), JSON.stringify(index));
+    // index.json as the demo writes it: the models' facts, the reference, synth-seg's part names.
+    const index = writtenIndex(
+      [
+        { method: 'fp32', label: 'full precision', bits: 32, activation_bits: 32, sparsity: 0, packed_bytes: 3_473_408 },
+        { method: 'binary', bits: 1, activation_bits: 1, sparsity: 0.5, packed_bytes: 118_784 },
+      ],
+      { labels: plane.labels, pred: (method) => (method === 'binary' ? binaryPred : plane.labels) },
+      { truth: 0, probabilities: (method) => (method === 'binary' ? [0.3, 0.55, 0.1, 0.05] : [0.91, 0.04, 0.03, 0.02]) },
+    );
+    writeFileSync(join(predictions, 'index.json'), index);
     viewer = await openViewer(predictions, dir, pageErrors);
     ({ server, page } = viewer);
   });
@@ -156,7 +161,7 @@ describe.skipIf(!chromiumPath)('viewer in Chromium', () => {
   it('serves the manifest and the listed files, nothing else', async () => {
     const manifest = (await (await fetch(new URL('predictions/manifest.json', server.url))).json()) as { files: { name: string }[]; index: unknown };
     expect(manifest.files.map((file) => file.name).sort()).toEqual(['cone_0__binary.ply', 'cone_0__fp32.ply', 'plane_0__binary.ply', 'plane_0__fp32.ply']);
-    expect(manifest.index).toMatchObject({ reference: 'fp32' });
+    expect(manifest.index).toMatchObject({ version: 2, entries: expect.arrayContaining([expect.objectContaining({ file: 'plane_0__binary.ply', reference: 'fp32' })]) });
     const file = await fetch(new URL('predictions/plane_0__fp32.ply', server.url));
     expect(file.status).toBe(200);
     expect(Buffer.from(await file.arrayBuffer()).subarray(0, 4).toString()).toBe('ply\n');
@@ -172,7 +177,7 @@ describe.skipIf(!chromiumPath)('viewer in Chromium', () => {
     const order = await page.locator('#panels section.panel').evaluateAll((panels) => panels.map((panel) => (panel as HTMLElement).dataset['model']));
     expect(order).toEqual(['fp32', 'binary']);
     const facts = await page.locator('section.panel[data-model="binary"] .facts').textContent();
-    expect(facts).toContain('bits 1');
+    expect(facts).toContain('bits 1/1');
     expect(facts).toContain('sparsity 50 %');
     expect(facts).toContain('size 116.0 KiB');
     expect(await page.locator('section.panel[data-model="fp32"] h3').textContent()).toBe('full precision');
@@ -197,6 +202,18 @@ describe.skipIf(!chromiumPath)('viewer in Chromium', () => {
     expect(await statText(page, 'binary', 'differs')).toContain(`differs from fp32 on ${wrong.toLocaleString('en-US')} points`);
     const table = await page.locator('#summary').textContent();
     expect(table).toContain('×29.2 smaller');
+  });
+
+  it('shows the facts and part names of the index the demo\'s writer wrote, not "–"', async () => {
+    const row = async (model: string) => page.locator(`#summary tr[data-model="${model}"] td`).allTextContents();
+    const head = await page.locator('#summary th').allTextContents();
+    expect(head.slice(0, 5)).toEqual(['model', 'method', 'bits (W/A)', 'sparsity', 'size']);
+    expect((await row('binary')).slice(0, 5)).toEqual(['binary', 'binary', '1/1', '50 %', '116.0 KiB (×29.2 smaller)']);
+    expect((await row('fp32')).slice(0, 5)).toEqual(['full precision', 'fp32', '32/32', '0 %', '3.31 MiB']);
+    // synth-seg's part table names the plane's parts: in the IoU chart, not "part 0/1/2".
+    const bars = await page.locator('section.panel[data-model="binary"] svg.bar-chart .bar-name').allTextContents();
+    expect(bars).toEqual(['body', 'wing', 'tail', 'engine']);
+    expect(await page.locator('#shape-header').textContent()).toContain('segmentation · Airplane');
   });
 
   it('colours by truth, prediction, errors and disagreement, with the error colour exactly where predictions are wrong', async () => {

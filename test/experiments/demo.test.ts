@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePly, plyToPointCloud } from '../../src/data/formats/ply/index.ts';
+import { readPredictionIndex } from '../../src/experiments/prediction-index.ts';
 
 /**
  * `bitpoint demo` end to end, on the bit-width study with its data sets swapped for the tiny
@@ -74,15 +75,25 @@ describe('bitpoint demo', () => {
     expect(report).toEqual(expect.arrayContaining(['index.html', 'report.md', 'accuracy-vs-bits.svg', 'curves-pointnet-cls.svg', 'curves-pointnet-seg.svg']));
 
     // Predictions: per shape and model, ground truth and prediction per point; probabilities for classifiers.
-    const index = JSON.parse(readFileSync(join(out, 'predictions', 'index.json'), 'utf8')) as Array<{ file: string; task_label: string; method: string }>;
-    const segFile = index.find((p) => p.task_label === 'pointnet-seg' && p.method === 'binary')!.file;
-    const seg = plyToPointCloud(parsePly(readFileSync(segFile), segFile), segFile);
+    const predictions = join(out, 'predictions');
+    const read = readPredictionIndex(JSON.parse(readFileSync(join(predictions, 'index.json'), 'utf8')), 'index.json');
+    expect(read.warnings).toEqual([]);
+    const index = read.index!.entries;
+    const segEntry = index.find((p) => p.task_label === 'pointnet-seg' && p.method === 'binary')!;
+    const seg = plyToPointCloud(parsePly(readFileSync(join(predictions, segEntry.file)), segEntry.file), segEntry.file);
     expect(Object.keys(seg.attributes ?? {})).toContain('pred');
     expect(seg.labels ?? seg.attributes?.['label']).toBeDefined();
-    const clsFile = index.find((p) => p.task_label === 'pointnet-cls' && p.method === 'ternary')!.file;
-    const cls = plyToPointCloud(parsePly(readFileSync(clsFile), clsFile), clsFile);
+    const clsEntry = index.find((p) => p.task_label === 'pointnet-cls' && p.method === 'ternary')!;
+    const cls = plyToPointCloud(parsePly(readFileSync(join(predictions, clsEntry.file)), clsEntry.file), clsEntry.file);
     expect(Object.keys(cls.attributes ?? {})).toEqual(expect.arrayContaining(['pred', 'prob_box', 'prob_cone']));
     expect(index.filter((p) => p.task_label === 'pointnet-cls')).toHaveLength(2 * 4); // 2 test shapes (one per class) × 4 models
+    // Each entry carries the run's facts, so the viewer needs no names: bits, sparsity, size, reference, names.
+    expect(segEntry).toMatchObject({ task: 'segmentation', model: 'binary', reference: 'fp', weight_bits: 1, activation_bits: 1, category: expect.any(String), parts: expect.any(Array) });
+    expect(segEntry.packed_bytes).toBeGreaterThan(0);
+    expect(segEntry.sparsity).toBeGreaterThanOrEqual(0);
+    expect(clsEntry).toMatchObject({ task: 'classification', weight_bits: 1.58, activation_bits: 32, reference: 'fp', class_names: expect.arrayContaining(['box', 'cone']) });
+    // The reference's file first in each shape: the viewer's panel order.
+    expect(index.find((p) => p.task_label === 'pointnet-cls')!.method).toBe('fp');
 
     const second = await bitpoint(['demo', '--study', studyFile, '--out', out]);
     expect(second.code).toBe(0);

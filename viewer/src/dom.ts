@@ -8,12 +8,12 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Rec
   return node;
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
-}
-
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** `Could not load a.ply: …`, with the file named once. */
+export function fileMessage(fileName: string, error: unknown): string {
+  const text = errorText(error);
+  return text.includes(fileName) ? text : `${fileName}: ${text}`;
 }

@@ -1,5 +1,6 @@
 import type { ManifestFile, ShapeInfo } from './catalog.ts';
-import { errorText, formatBytes, h } from './dom.ts';
+import { errorText, h } from './dom.ts';
+import { formatBytes } from './format.ts';
 import { guessCategory, loadPackedModel, runPackedModel, type PackedModel, type PackedRun } from './packed-model.ts';
 import type { PredictionFile, Task } from './predictions.ts';
 

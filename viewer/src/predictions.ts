@@ -14,8 +14,8 @@ import { FormatError } from '../../src/util/errors.ts';
  * Naming convention (viewer/README.md): `<shape>__<model>.ply`, or `<shape>/<model>.ply` in a
  * folder per shape (as the demo writes them); any other name is its own shape, and the model is the
  * run named in the `bitpoint predict --run DIR` comment, else the name.
- * Optional header comments `model NAME`, `method M`, `bits B`, `sparsity S`, `size_bytes N` give
- * the model's facts when there is no index.json.
+ * Optional header comments `model NAME`, `method M`, `bits B`, `activation_bits A`, `sparsity S`,
+ * `size_bytes N` give the model's facts when there is no index.json.
  */
 
 export type Task = 'classification' | 'segmentation' | 'unknown';
@@ -25,8 +25,11 @@ export interface ModelFacts {
   model: string;
   label?: string;
   method?: string;
+  /** Bits per weight and per activation. */
   bits?: number;
+  activation_bits?: number;
   sparsity?: number;
+  /** Bytes of the packed model. */
   size_bytes?: number;
 }
 
@@ -164,7 +167,7 @@ function factsFromComments(comments: readonly string[]): Partial<ModelFacts> {
   if (model) facts.model = model;
   const method = commentValue(comments, 'method');
   if (method) facts.method = method;
-  for (const key of ['bits', 'sparsity', 'size_bytes'] as const) {
+  for (const key of ['bits', 'activation_bits', 'sparsity', 'size_bytes'] as const) {
     const text = commentValue(comments, key);
     const value = text === undefined ? NaN : Number(text);
     if (Number.isFinite(value)) facts[key] = value;
