@@ -1,7 +1,7 @@
-import { createReadStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync, realpathSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 import { BitpointError, UsageError } from '../util/errors.ts';
@@ -13,7 +13,8 @@ import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts'
  * models (`.bitpoint`, from `bitpoint export`) offered to run in the page. The page asks for
  * `predictions/manifest.json` (the files, the models and DIR's optional index.json, generated on
  * each request) and `predictions/<file>`; nothing outside DIR's `.ply` and `.bitpoint` files and
- * index.json is served.
+ * index.json is served, and a symbolic link counts by where it leads: one out of DIR is neither
+ * listed nor served. `--dev` serves only the viewer, the sources it imports and node_modules.
  *
  * By default the viewer is built into viewer/dist (only when its sources changed) and served as
  * the static site it is; `--dev` runs Vite's dev server instead (edits reload the page). `--build`
@@ -36,6 +37,31 @@ const SOURCES = [
 ];
 const MAX_FILES = 5000;
 
+/**
+ * What Vite's dev server may read: the viewer, the sources it imports and the packages (by their
+ * real path too: node_modules may be a link). Vite's default is the whole repository.
+ */
+function devServingAllowList(): string[] {
+  const nodeModules = resolve(VIEWER_ROOT, '../node_modules');
+  const real = existsSync(nodeModules) ? realpathSync(nodeModules) : nodeModules;
+  return [...new Set([...SOURCES, nodeModules, real])];
+}
+
+/**
+ * The real path of `path` (links followed) when it lies inside the real folder `root`; undefined
+ * when it leads elsewhere or does not exist.
+ */
+export async function realPathInside(root: string, path: string): Promise<string | undefined> {
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch {
+    return undefined;
+  }
+  const inside = relative(root, real);
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? real : undefined;
+}
+
 export interface ManifestJson {
   dir: string;
   files: { name: string; size_bytes: number }[];
@@ -46,11 +72,21 @@ export interface ManifestJson {
   warnings: string[];
 }
 
-/** The `.ply` and `.bitpoint` files under DIR (subfolders included, names with `/`) and its index.json. */
+/**
+ * The `.ply` and `.bitpoint` files under DIR (subfolders included, names with `/`) and its
+ * index.json. Links are followed only where they stay inside DIR.
+ */
 export async function listPredictionFiles(dir: string): Promise<ManifestJson> {
   const files: ManifestJson['files'] = [];
   const models: ManifestJson['models'] = [];
   const warnings: string[] = [];
+  let root: string;
+  try {
+    root = await realpath(dir);
+  } catch {
+    return { dir, files, models, index: null, warnings };
+  }
+  const visited = new Set<string>([root]);
   const walk = async (folder: string): Promise<void> => {
     let entries;
     try {
@@ -62,9 +98,24 @@ export async function listPredictionFiles(dir: string): Promise<ManifestJson> {
     for (const entry of entries) {
       if (entry.name.startsWith('.') || entry.name === 'node_modules' || files.length + models.length >= MAX_FILES) continue;
       const path = join(folder, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile() && /\.(ply|bitpoint)$/i.test(entry.name)) {
-        const listed = { name: relative(dir, path).split(sep).join('/'), size_bytes: (await stat(path)).size };
+      const name = relative(dir, path).split(sep).join('/');
+      let isDirectory = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const real = await realPathInside(root, path);
+        if (!real) {
+          const target = await stat(path).catch(() => undefined);
+          if (target?.isDirectory() || /\.(ply|bitpoint)$/i.test(entry.name)) warnings.push(`${name}: a link out of the folder; not listed`);
+          continue;
+        }
+        const info = await stat(real);
+        isDirectory = info.isDirectory() && !visited.has(real);
+        isFile = info.isFile();
+        if (isDirectory) visited.add(real);
+      }
+      if (isDirectory) await walk(path);
+      else if (isFile && /\.(ply|bitpoint)$/i.test(entry.name)) {
+        const listed = { name, size_bytes: (await stat(path)).size };
         (/\.ply$/i.test(entry.name) ? files : models).push(listed);
       }
     }
@@ -74,21 +125,38 @@ export async function listPredictionFiles(dir: string): Promise<ManifestJson> {
   let index: unknown = null;
   const indexPath = join(dir, 'index.json');
   if (existsSync(indexPath)) {
-    try {
-      index = JSON.parse(await readFile(indexPath, 'utf8')) as unknown;
-    } catch (error) {
-      warnings.push(`${indexPath}: not valid JSON (${(error as Error).message}); model facts and names are not shown`);
+    const real = await realPathInside(root, indexPath);
+    if (!real) warnings.push('index.json: a link out of the folder; not read');
+    else {
+      try {
+        index = JSON.parse(await readFile(real, 'utf8')) as unknown;
+      } catch (error) {
+        warnings.push(`${indexPath}: not valid JSON (${(error as Error).message}); model facts and names are not shown`);
+      }
     }
   }
   return { dir, files, models, index, warnings };
 }
 
-/** Connect-style middleware for `/predictions/…`, mounted on Vite's dev or preview server. */
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * Connect-style middleware for `/predictions/…`, mounted on Vite's dev or preview server. Answers
+ * every request itself: a bad one gets a short plain-text status, never a stack trace or a path.
+ */
 function predictionsMiddleware(dir: string) {
-  return async (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, next: () => void): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    let path: string;
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname).replace(/^\/+/, '');
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname).replace(/^\/+/, '');
+    } catch {
+      return sendText(res, 400, 'bad request: the URL is not valid percent-encoding\n');
+    }
+    try {
       const manifest = await listPredictionFiles(dir);
       if (path === 'manifest.json') {
         const body = JSON.stringify(manifest);
@@ -96,14 +164,10 @@ function predictionsMiddleware(dir: string) {
         res.end(req.method === 'HEAD' ? undefined : body);
         return;
       }
-      // Only files the manifest lists (or index.json): no way out of DIR.
-      const listed = [...manifest.files, ...manifest.models].find((file) => file.name === path);
-      if (!listed && !(path === 'index.json' && manifest.index !== null)) {
-        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end(`not found: ${path} is not a prediction file in ${dir}\n`);
-        return;
-      }
-      const file = join(dir, ...path.split('/'));
+      // Only files the manifest lists (or index.json), and only where their real path is in DIR.
+      const listed = [...manifest.files, ...manifest.models].some((file) => file.name === path) || (path === 'index.json' && manifest.index !== null);
+      const file = listed ? await realPathInside(await realpath(dir), join(dir, ...path.split('/'))) : undefined;
+      if (!file) return sendText(res, 404, `not found: ${path} is not a prediction file of the folder\n`);
       const size = (await stat(file)).size;
       res.writeHead(200, {
         'content-type': path.endsWith('.json') ? 'application/json; charset=utf-8' : 'application/octet-stream',
@@ -111,9 +175,13 @@ function predictionsMiddleware(dir: string) {
         'cache-control': 'no-cache',
       });
       if (req.method === 'HEAD') return void res.end();
-      createReadStream(file).on('error', next).pipe(res);
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
     } catch (error) {
-      next(error);
+      // A file that went away or cannot be read while answering: its code only, no paths.
+      const code = (error as NodeJS.ErrnoException).code;
+      sendText(res, code === 'ENOENT' ? 404 : 500, `could not read ${path}${code ? ` (${code})` : ''}\n`);
     }
   };
 }
@@ -124,10 +192,10 @@ function predictionsPlugin(dir: string): Plugin {
   return {
     name: 'bitpoint-predictions',
     configureServer(server) {
-      server.middlewares.use('/predictions', (req, res, next) => void middleware(req, res, next));
+      server.middlewares.use('/predictions', (req, res, next) => void middleware(req, res, () => next()));
     },
     configurePreviewServer(server) {
-      server.middlewares.use('/predictions', (req, res, next) => void middleware(req, res, next));
+      server.middlewares.use('/predictions', (req, res, next) => void middleware(req, res, () => next()));
     },
   };
 }
@@ -179,12 +247,15 @@ export async function copyPredictions(dir: string, outDir: string): Promise<Mani
   const manifest = await listPredictionFiles(dir);
   const target = join(outDir, 'predictions');
   await mkdir(target, { recursive: true });
+  const root = await realpath(dir);
   for (const file of [...manifest.files, ...manifest.models]) {
+    const from = await realPathInside(root, join(dir, ...file.name.split('/')));
+    if (!from) continue; // replaced by a link out of DIR since it was listed
     const to = join(target, ...file.name.split('/'));
     await mkdir(dirname(to), { recursive: true });
-    await copyFile(join(dir, ...file.name.split('/')), to);
+    await copyFile(from, to);
   }
-  if (manifest.index !== null) await copyFile(join(dir, 'index.json'), join(target, 'index.json'));
+  if (manifest.index !== null) await writeFile(join(target, 'index.json'), `${JSON.stringify(manifest.index, null, 2)}\n`);
   await writeFile(join(target, 'manifest.json'), JSON.stringify({ ...manifest, dir: 'predictions' }, null, 1));
   return manifest;
 }
@@ -215,7 +286,8 @@ export async function startViewer(options: ViewerServerOptions): Promise<ViewerS
   const strictPort = options.port !== undefined;
   const plugins = [predictionsPlugin(dir)];
   if (options.mode === 'dev') {
-    const server = await vite.createServer({ configFile: VIEWER_CONFIG, logLevel: 'warn', plugins, server: { host, port, strictPort } });
+    const fs = { strict: true, allow: devServingAllowList() };
+    const server = await vite.createServer({ configFile: VIEWER_CONFIG, logLevel: 'warn', plugins, server: { host, port, strictPort, fs } });
     await server.listen();
     return { url: serverUrl(server.httpServer, host), close: () => server.close() };
   }
