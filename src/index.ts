@@ -71,3 +71,13 @@ export { Engine, type EngineInput, type EngineOptions } from './deploy/engine/en
 export { createEngineKernels, type KernelChoice } from './deploy/engine/select-kernels.ts';
 export { EnginePool } from './deploy/engine/pool.ts';
 export { floatParameterBytes } from './deploy/sizes.ts';
+
+// Prediction folders: the index.json the demo writes and the viewer reads (docs/prediction-index.md)
+export {
+  PREDICTION_INDEX_VERSION,
+  predictionIndexJson,
+  readPredictionIndex,
+  type PredictionIndex,
+  type PredictionIndexEntry,
+  type PredictionTask,
+} from './experiments/prediction-index.ts';
