@@ -30,8 +30,11 @@ export const VIEWER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../
 const VIEWER_CONFIG = join(VIEWER_ROOT, 'vite.config.ts');
 const DEFAULT_OUT = join(VIEWER_ROOT, 'dist');
 const DEFAULT_DIR = join('runs', 'demo', 'predictions');
-/** Sources the built viewer depends on (its imports from src/ included): a newer one means rebuild. */
-const SOURCES = [
+/**
+ * Sources the viewer depends on (its imports from src/ included): a newer one means rebuild, and
+ * they are all `--dev` serves besides node_modules. test/e2e/viewer-imports.test.ts checks the list.
+ */
+export const VIEWER_SOURCES = [
   VIEWER_ROOT,
   ...['data/formats', 'data/transforms', 'util', 'deploy', 'experiments/prediction-index.ts', 'nn/ops/entropy-maximizing-offset.ts', 'backend/simd/kernels-binary.ts'].map((path) => resolve(VIEWER_ROOT, '../src', path)),
 ];
@@ -44,7 +47,7 @@ const MAX_FILES = 5000;
 function devServingAllowList(): string[] {
   const nodeModules = resolve(VIEWER_ROOT, '../node_modules');
   const real = existsSync(nodeModules) ? realpathSync(nodeModules) : nodeModules;
-  return [...new Set([...SOURCES, nodeModules, real])];
+  return [...new Set([...VIEWER_SOURCES, nodeModules, real])];
 }
 
 /**
@@ -59,7 +62,7 @@ export async function realPathInside(root: string, path: string): Promise<string
     return undefined;
   }
   const inside = relative(root, real);
-  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? real : undefined;
+  return inside !== '' && inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside) ? real : undefined;
 }
 
 export interface ManifestJson {
@@ -220,7 +223,7 @@ async function newestMtime(path: string): Promise<number> {
 export async function viewerNeedsBuild(outDir = DEFAULT_OUT): Promise<boolean> {
   const built = await newestMtime(join(outDir, 'index.html'));
   if (built === 0) return true;
-  const sources = Math.max(...(await Promise.all(SOURCES.map(newestMtime))));
+  const sources = Math.max(...(await Promise.all(VIEWER_SOURCES.map(newestMtime))));
   return sources > built;
 }
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { VIEWER_ROOT } from '../../src/cli/view.ts';
+import { VIEWER_ROOT, VIEWER_SOURCES } from '../../src/cli/view.ts';
 
 /**
  * The viewer runs in a browser: everything it imports, transitively (its own modules and the
@@ -68,6 +68,11 @@ describe('viewer import graph', () => {
   it('imports only the browser packages three and d3', () => {
     const other = [...graph.packages.keys()].filter((name) => !ALLOWED_PACKAGES.some((pattern) => pattern.test(name)));
     expect(other).toEqual([]);
+  });
+
+  it('lies inside the sources `bitpoint view` watches for rebuilds and `--dev` serves', () => {
+    const outside = graph.modules.filter((file) => !VIEWER_SOURCES.some((source) => file === source || file.startsWith(`${source}${sep}`)));
+    expect(outside.map((file) => relative(join(VIEWER_ROOT, '..'), file))).toEqual([]);
   });
 
   it('sees through comments and type-only imports, and catches a node: import', () => {
