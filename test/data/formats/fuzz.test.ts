@@ -5,6 +5,8 @@ import h5wasm from 'h5wasm/node';
 import { describe, expect, it } from 'vitest';
 import { parseHdf5PointSets } from '../../../src/data/formats/hdf5.ts';
 import { decodeIdx } from '../../../src/data/formats/idx.ts';
+import { npyPointSets, parseNpy, writeNpy } from '../../../src/data/formats/npy.ts';
+import { parseNpz, writeNpz } from '../../../src/data/formats/npz.ts';
 import { readFileBytes } from '../../../src/data/formats/node-files.ts';
 import { parseOff } from '../../../src/data/formats/off.ts';
 import { parsePly, plyList, plyScalar, plyToMesh, plyToPointCloud, writePly } from '../../../src/data/formats/ply/index.ts';
@@ -170,6 +172,45 @@ describe('fuzzing: damaged files give FormatError or a result, nothing else', ()
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+
+  it('NumPy .npy (v1 C order, v2, Fortran order, big-endian int16)', async () => {
+    const header = (dict: string, version: number) => {
+      const prefix = version === 1 ? 10 : 12;
+      const total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
+      const text = dict.padEnd(total - prefix - 1, ' ') + '\n';
+      const out = new Uint8Array(total);
+      out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
+      if (version === 1) new DataView(out.buffer).setUint16(8, text.length, true);
+      else new DataView(out.buffer).setUint32(8, text.length, true);
+      out.set(new TextEncoder().encode(text), prefix);
+      return out;
+    };
+    const join = (a: Uint8Array, b: Uint8Array) => Uint8Array.from([...a, ...b]);
+    const seeds = [
+      writeNpy(Float32Array.from({ length: 8 * 6 }, (_, i) => i / 3), [8, 6]),
+      join(header("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 4, 3), }", 2), new Uint8Array(2 * 4 * 3 * 8).fill(63)),
+      join(header("{'descr': '>i2', 'fortran_order': False, 'shape': (5, 3), }", 3), Uint8Array.from({ length: 30 }, (_, i) => i)),
+    ];
+    const result = await fuzz(7, seeds, (bytes) => {
+      const array = parseNpy(bytes, 'fuzz.npy');
+      try {
+        npyPointSets(array, 'fuzz.npy');
+      } catch (error) {
+        if (!(error instanceof FormatError)) throw error;
+      }
+    });
+    expect(result.rejected).toBeGreaterThan(MUTATIONS_PER_FORMAT / 4);
+    expect(result.parsed).toBeGreaterThan(0);
+  });
+
+  it('NumPy .npz (stored and deflated)', async () => {
+    const arrays = { points: { data: Float32Array.from({ length: 8 * 3 }, (_, i) => i), shape: [8, 3] }, label: { data: [1, 2, 3, 4, 5, 6, 7, 8], shape: [8], dtype: 'int32' as const } };
+    const seeds = [writeNpz(arrays, false), writeNpz(arrays, true)];
+    const result = await fuzz(8, seeds, async (bytes) => summarizePointFile(await readPointFile(bytes, 'fuzz.npz')));
+    expect(result.rejected).toBeGreaterThan(MUTATIONS_PER_FORMAT / 4);
+    expect(result.parsed).toBeGreaterThan(0);
+    expect(parseNpz(seeds[1]!, 'seed.npz').compressed).toBe(true);
   });
 
   it('readPointFile + summary on anything (format detection included)', async () => {
