@@ -2,9 +2,10 @@ import { FormatError } from '../../util/errors.ts';
 import { hasHdf5Signature } from './hdf5.ts';
 import { isGzip } from './idx.ts';
 import { hasNpyMagic } from './npy.ts';
+import { hasPcdSignature } from './pcd.ts';
 import { hasZipSignature } from './npz.ts';
 
-export type PointFileFormat = 'ply' | 'off' | 'txt' | 'hdf5' | 'idx' | 'npy' | 'npz';
+export type PointFileFormat = 'ply' | 'off' | 'txt' | 'hdf5' | 'idx' | 'npy' | 'npz' | 'pcd';
 
 /**
  * Which format a file is in: first by content that cannot be mistaken (the `ply` line, the HDF5
@@ -26,13 +27,14 @@ export function detectFormat(bytes: Uint8Array, fileName: string): PointFileForm
     if (IDX_NAME.test(name)) return 'idx';
     throw new FormatError(fileName, 'gzip-compressed file; only IDX (MNIST) files are read compressed — decompress it first', { byte: 0 });
   }
+  if (hasPcdSignature(bytes)) return 'pcd';
   if (OFF_KEYWORD.test(textStart(bytes))) return 'off';
   const extension = /\.([a-z0-9]+)$/.exec(name)?.[1] ?? '';
   const byExtension = EXTENSIONS[extension];
   if (byExtension) return byExtension;
   if (IDX_NAME.test(name)) return 'idx';
   if (/^[-+.\d]/.test(textStart(bytes))) return 'txt';
-  throw new FormatError(fileName, 'unknown format: expected PLY, OFF, point text (.txt), HDF5 (.h5), NumPy (.npy, .npz) or IDX (MNIST)', { byte: 0 });
+  throw new FormatError(fileName, 'unknown format: expected PLY, OFF, point text (.txt), HDF5 (.h5), NumPy (.npy, .npz), PCD or IDX (MNIST)', { byte: 0 });
 }
 
 const EXTENSIONS: Record<string, PointFileFormat> = {
@@ -47,6 +49,7 @@ const EXTENSIONS: Record<string, PointFileFormat> = {
   idx: 'idx',
   npy: 'npy',
   npz: 'npz',
+  pcd: 'pcd',
 };
 
 const IDX_NAME = /(idx\d?-ubyte|\.idx)(\.gz)?$/;

@@ -5,6 +5,7 @@ import { decodeIdx, isGzip, type IdxArray } from './idx.ts';
 import { npyPointSets, parseNpy, type NpyArray } from './npy.ts';
 import { npzPointMembers, parseNpz, type NpzArchive } from './npz.ts';
 import { parseOff, type OffData } from './off.ts';
+import { parsePcd, pcdToPointCloud, type PcdData } from './pcd.ts';
 import { plyToMesh, plyToPointCloud } from './ply/point-cloud.ts';
 import { parsePly } from './ply/read.ts';
 import { plyElement, type PlyData } from './ply/types.ts';
@@ -19,7 +20,7 @@ import { parsePointText, type PointText } from './txt.ts';
  *   const file = await readPointFile(bytes, 'airplane_0001.off');
  *   if (file.mesh) sampleSurface(file.mesh, 1024, rng);
  */
-export type PointFile = PlyFile | OffFile | TextFile | Hdf5File | IdxFile | NpyFile | NpzFile;
+export type PointFile = PlyFile | OffFile | TextFile | Hdf5File | IdxFile | NpyFile | NpzFile | PcdFile;
 
 interface PointFileBase {
   fileName: string;
@@ -77,6 +78,13 @@ export interface NpzFile extends PointFileBase {
   sets?: NpyPointSets;
 }
 
+/** PCL's format: every field with its values; the cloud when there are x y z (NaN points kept). */
+export interface PcdFile extends PointFileBase {
+  format: 'pcd';
+  pcd: PcdData;
+  cloud?: PointCloud;
+}
+
 /** B clouds of N points, flattened B×N×3, with per-shape labels when the archive has them. */
 export interface NpyPointSets {
   shapeCount: number;
@@ -120,6 +128,13 @@ export async function readPointFile(input: Uint8Array | ArrayBuffer, fileName: s
       const npy = parseNpy(bytes, fileName);
       const file: NpyFile = { format, fileName, encoding: npyEncoding(npy), npy };
       return Object.assign(file, npyContent(npy, undefined, undefined, fileName));
+    }
+    case 'pcd': {
+      const pcd = parsePcd(bytes, fileName);
+      const file: PcdFile = { format, fileName, encoding: pcd.encoding, pcd };
+      const cloud = pcdToPointCloud(pcd);
+      if (cloud) file.cloud = cloud;
+      return file;
     }
     case 'npz': {
       const npz = parseNpz(bytes, fileName);

@@ -1,5 +1,6 @@
 import type { PointFileFormat } from './detect.ts';
 import type { Hdf5DatasetInfo } from './hdf5.ts';
+import { pcdTypeName, type PcdField } from './pcd.ts';
 import type { PointFile } from './read-point-file.ts';
 
 /**
@@ -24,6 +25,8 @@ export interface PointFileSummary {
   range?: { min: number; max: number };
   /** NumPy .npz: every member array. */
   arrays?: { name: string; shape: number[]; type: string }[];
+  /** PCD: every declared field (padding `_` included), the grid and the viewpoint. */
+  pcd?: { version: string; fields: PcdField[]; width: number; height: number; viewpoint: number[] };
   /** HDF5: every dataset at the root. */
   datasets?: Hdf5DatasetInfo[];
 }
@@ -98,6 +101,18 @@ export function summarizePointFile(file: PointFile): PointFileSummary {
       if (file.format === 'npz') summary.arrays = [...file.npz.arrays].map(([name, a]) => ({ name, shape: a.shape, type: a.dtype }));
       return summary;
     }
+    case 'pcd': {
+      const { pcd } = file;
+      const summary: PointFileSummary = {
+        ...base,
+        elements: { vertex: pcd.points },
+        properties: { vertex: pcd.columns.map((column) => ({ name: column.name, type: pcdTypeName(column) })) },
+        bbox: file.cloud ? boundingBox(file.cloud.points) : null,
+        pcd: { version: pcd.version, fields: pcd.fields, width: pcd.width, height: pcd.height, viewpoint: pcd.viewpoint },
+      };
+      if (pcd.comments.length > 0) summary.comments = pcd.comments;
+      return summary;
+    }
     case 'idx': {
       const { idx } = file;
       let min = Infinity;
@@ -119,7 +134,7 @@ export function summarizePointFile(file: PointFile): PointFileSummary {
   }
 }
 
-/** Axis-aligned bounds of N×3 positions (NaNs ignored); null when there are none. */
+/** Axis-aligned bounds of N×3 positions (NaNs ignored); null when there are none or all are NaN. */
 export function boundingBox(positions: Float32Array): PointFileSummary['bbox'] {
   if (positions.length < 3) return null;
   const min: [number, number, number] = [Infinity, Infinity, Infinity];
@@ -131,5 +146,5 @@ export function boundingBox(positions: Float32Array): PointFileSummary['bbox'] {
       if (value > max[k]!) max[k] = value;
     }
   }
-  return { min, max };
+  return min[0] > max[0] ? null : { min, max };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../../src/backend/select.ts';
 import { writeNpy } from '../../../src/data/formats/npy.ts';
+import { writePointCloudPcd } from '../../../src/data/formats/pcd.ts';
 import { writePointCloudPly } from '../../../src/data/formats/ply/index.ts';
 import { detectLayout } from '../../../src/data/datasets/detect-layout.ts';
 import { openDataset } from '../../../src/data/datasets/open.ts';
@@ -15,7 +16,7 @@ import { tempDir } from './helpers.ts';
 
 /**
  * ModelNet's folder layout with point clouds instead of meshes: `<class>/{train,test}/*.npy` as
- * people export ModelNet40 from PyTorch pipelines, and one class of PLY clouds beside them.
+ * people export ModelNet40 from PyTorch pipelines, and a class of PLY and PCD clouds beside them.
  */
 
 const POINTS = 32;
@@ -56,6 +57,11 @@ async function writeModelNetFolder(root: string): Promise<void> {
     normals.set(values.subarray(6 * i + 3, 6 * i + 6), 3 * i);
   }
   await writeFile(join(root, 'lamp', 'train', 'lamp_0001.ply'), writePointCloudPly({ points, normals }, { format: 'binary_little_endian' }));
+  // A scan as PCL writes it: organized, with NaN holes that the data set drops.
+  const scan = new Float32Array((POINTS + 4) * 3);
+  scan.fill(NaN, 0, 12);
+  scan.set(points, 12);
+  await writeFile(join(root, 'lamp', 'train', 'lamp_0002.pcd'), writePointCloudPcd({ points: scan }, { encoding: 'binary_compressed', width: (POINTS + 4) / 4, height: 4 }));
 }
 
 describe('ModelNet layout of NumPy point clouds', () => {
@@ -70,7 +76,7 @@ describe('ModelNet layout of NumPy point clouds', () => {
     const train = await openDataset(root, { split: 'train', points: POINTS, cacheDir: null });
     if (train.task !== 'classification') throw new Error('expected classification');
     expect(train.classNames).toEqual(['bowl', 'chair', 'lamp']);
-    expect(train.ids).toEqual(['bowl/train/bowl_0001', 'bowl/train/bowl_0002', 'chair/train/chair_0001', 'chair/train/chair_0002', 'lamp/train/lamp_0001']);
+    expect(train.ids).toEqual(['bowl/train/bowl_0001', 'bowl/train/bowl_0002', 'chair/train/chair_0001', 'chair/train/chair_0002', 'lamp/train/lamp_0001', 'lamp/train/lamp_0002']);
     const first = await train.get(0);
     expect(first.points.length).toBe(POINTS * 3);
     const source = sphereCloud(POINTS * 2, 1e5, [3e5, -2e5, 7e5], 1);
@@ -79,6 +85,9 @@ describe('ModelNet layout of NumPy point clouds', () => {
     const lamp = await train.get(4);
     expect(lamp.label).toBe(2);
     expect(lamp.points.length).toBe(POINTS * 3);
+    const scan = await train.get(5);
+    expect(scan.label).toBe(2);
+    expect(Array.from(scan.points)).toEqual(Array.from(lamp.points)); // the 4 NaN points dropped
     const test = await openDataset(root, { split: 'test', points: POINTS, cacheDir: null });
     expect(test.size).toBe(4);
   });

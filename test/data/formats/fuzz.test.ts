@@ -9,6 +9,7 @@ import { npyPointSets, parseNpy, writeNpy } from '../../../src/data/formats/npy.
 import { parseNpz, writeNpz } from '../../../src/data/formats/npz.ts';
 import { readFileBytes } from '../../../src/data/formats/node-files.ts';
 import { parseOff } from '../../../src/data/formats/off.ts';
+import { parsePcd, pcdToPointCloud, writePcd, writePointCloudPcd } from '../../../src/data/formats/pcd.ts';
 import { parsePly, plyList, plyScalar, plyToMesh, plyToPointCloud, writePly } from '../../../src/data/formats/ply/index.ts';
 import { readPointFile } from '../../../src/data/formats/read-point-file.ts';
 import { summarizePointFile } from '../../../src/data/formats/summary.ts';
@@ -211,6 +212,29 @@ describe('fuzzing: damaged files give FormatError or a result, nothing else', ()
     expect(result.rejected).toBeGreaterThan(MUTATIONS_PER_FORMAT / 4);
     expect(result.parsed).toBeGreaterThan(0);
     expect(parseNpz(seeds[1]!, 'seed.npz').compressed).toBe(true);
+  });
+
+  it('PCD (ascii, binary with padding and COUNT > 1, binary_compressed, organized)', async () => {
+    const cloud = {
+      points: Float32Array.from({ length: 8 * 3 }, (_, i) => (i % 5 === 0 ? NaN : i / 4)),
+      colors: Float32Array.from({ length: 8 * 3 }, (_, i) => (i % 3) / 2),
+      attributes: { pred: { type: 'uint8' as const, values: Uint8Array.from([0, 1, 2, 3, 0, 1, 2, 3]) } },
+    };
+    const padded = writePcd(
+      [
+        { name: 'x', type: 'F', size: 4, values: [1, 2, 3, 4] },
+        { name: 'y', type: 'F', size: 4, values: [1, 2, 3, 4] },
+        { name: 'z', type: 'F', size: 4, values: [1, 2, 3, 4] },
+        { name: '_', type: 'U', size: 1, values: [0, 0, 0, 0] },
+        { name: 'h', type: 'I', size: 2, count: 3, values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
+      ],
+      4,
+      { encoding: 'binary', width: 2, height: 2 },
+    );
+    const seeds = [writePointCloudPcd(cloud, { encoding: 'ascii' }), writePointCloudPcd(cloud, { encoding: 'binary' }), writePointCloudPcd(cloud, { encoding: 'binary_compressed' }), padded];
+    const result = await fuzz(9, seeds, (bytes) => pcdToPointCloud(parsePcd(bytes, 'fuzz.pcd')));
+    expect(result.rejected).toBeGreaterThan(MUTATIONS_PER_FORMAT / 4);
+    expect(result.parsed).toBeGreaterThan(0);
   });
 
   it('readPointFile + summary on anything (format detection included)', async () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../../../src/data/formats/npy.ts';
 import { writeNpz } from '../../../src/data/formats/npz.ts';
+import { writePointCloudPcd } from '../../../src/data/formats/pcd.ts';
 import { FIXTURES } from './helpers.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -63,6 +64,20 @@ describe('bitpoint inspect', () => {
         { name: 'label', shape: [2], type: 'int32' },
       ],
     });
+  });
+
+  it('reads PCD: fields with types and counts, the grid, the data encoding', () => {
+    const pcd = join(directory, 'scan.pcd');
+    const cloud = { points: Float32Array.from([0, 0, 0, 1, 2, 3, NaN, NaN, NaN, -1, 0, 1]), colors: new Float32Array(12).fill(0.5), attributes: { intensity: { type: 'uint16' as const, values: Uint16Array.from([1, 2, 3, 4]) } } };
+    writeFileSync(pcd, writePointCloudPcd(cloud, { encoding: 'binary_compressed', width: 2, height: 2 }));
+    const table = bitpoint('inspect', pcd);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/format\s+pcd \(binary_compressed\)/);
+    expect(table.stdout).toMatch(/elements\s+vertex 4/);
+    expect(table.stdout).toMatch(/grid\s+2 × 2 \(organized\)/);
+    expect(table.stdout).toMatch(/fields\s+x F4, y F4, z F4, rgb F4, intensity U2/);
+    expect(table.stdout).toMatch(/vertex\s+x float32, y float32, z float32, rgb float32, intensity uint16/);
+    expect(table.stdout).toMatch(/bbox\s+min \(-1, 0, 0\)  max \(1, 2, 3\)/);
   });
 
   it('a damaged .npy: exit 1 and one line', () => {
