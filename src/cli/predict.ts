@@ -59,7 +59,7 @@ export const predictCommand: Command = {
     const { loadRunModel } = await import('../train/run-model.ts');
     const { readPointFileFromDisk } = await import('../data/formats/node-files.ts');
     const { writePointCloudPly } = await import('../data/formats/ply/index.ts');
-    const { predictCloud, withPredictions } = await import('../train/predict.ts');
+    const { finitePoints, predictCloud, withPredictions } = await import('../train/predict.ts');
     let model: Parameters<typeof predictCloud>[0];
     let card: ModelCard;
     if (packedFile) {
@@ -79,7 +79,11 @@ export const predictCommand: Command = {
       cloud = { points: surface.points, ...(surface.normals ? { normals: surface.normals } : {}) };
     }
     if (!cloud) throw new ConfigError('input', `${input} holds no point cloud (format ${file.format})`);
+    // Scans have holes (NaN points); the model takes only finite ones, and the output file too.
+    const finite = finitePoints(cloud, input);
+    cloud = finite.cloud;
     const prediction = predictCloud(model, card, cloud, { category: stringFlag(ctx, 'category') });
+    for (const note of [...finite.notes, ...prediction.notes]) ctx.log(`${input}: ${note}`);
     const column = stringFlag(ctx, 'column') ?? 'pred';
     const bytes = writePointCloudPly(withPredictions(cloud, prediction, card, column), {
       format: encoding as 'ascii',
