@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PointCloud } from '../data/formats/point-cloud.ts';
 import { plyTypedArray } from '../data/formats/ply/types.ts';
+import { categoricalColor } from '../data/palette.ts';
 import { centerAndScaleToUnitSphere } from '../data/transforms/index.ts';
 import type { Model } from '../models/model.ts';
 import { ConfigError, FormatError } from '../util/errors.ts';
@@ -151,18 +152,31 @@ function resolveCategory(category: string | undefined, names: string[]): number 
 /**
  * The input cloud with the predictions added as vertex properties: `pred` (part id per point, or
  * the predicted class), `prob_<class>` for classifiers, and the input's own attributes (e.g. the
- * ground-truth `label`) kept, so the viewer and other PLY tools can compare them.
+ * ground-truth `label`) kept, so the viewer and other PLY tools can compare them. The points are
+ * coloured by prediction (replacing any colours of the input), so CloudCompare, MeshLab or
+ * Open3D show the classes and parts without configuration.
  */
 export function withPredictions(cloud: PointCloud, prediction: CloudPrediction, card: ModelCard, column = 'pred'): PointCloud {
   const count = cloud.points.length / 3;
   const attributes = { ...(cloud.attributes ?? {}) };
   if (prediction.task === 'segmentation') {
     attributes[column] = { type: 'int32', values: plyTypedArray('int32', prediction.parts!) };
+    return { ...cloud, colors: predictionColors(prediction.parts!), attributes };
   } else {
     attributes[column] = { type: 'int32', values: plyTypedArray('int32', new Int32Array(count).fill(prediction.predictedClass!)) };
     (card.classNames ?? []).forEach((name, c) => {
       attributes[`prob_${name.replace(/[^A-Za-z0-9_]/g, '_')}`] = { type: 'float32', values: new Float32Array(count).fill(prediction.probabilities![c]!) };
     });
   }
-  return { ...cloud, attributes };
+  return { ...cloud, colors: predictionColors(new Int32Array(count).fill(prediction.predictedClass!)), attributes };
+}
+
+/** Each point in its predicted class's or part's colour (the viewer's palette, `categoricalColor(id)`), in [0, 1]. */
+export function predictionColors(ids: Int32Array): Float32Array {
+  const colors = new Float32Array(ids.length * 3);
+  for (let i = 0; i < ids.length; i++) {
+    const rgb = categoricalColor(ids[i]!);
+    for (let k = 0; k < 3; k++) colors[3 * i + k] = rgb[k]! / 255;
+  }
+  return colors;
 }
