@@ -4,7 +4,7 @@ import { UsageError } from '../util/errors.ts';
 import { booleanFlag, type Command } from './command.ts';
 
 /**
- * `bitpoint inspect FILE [--json]`: what a PLY, OFF, point text, HDF5 or IDX file holds.
+ * `bitpoint inspect FILE [--json]`: what a PLY, OFF, PCD, point text, NumPy, HDF5 or IDX file holds.
  * Reads the file with the same parsers training uses, so a file that inspects cleanly loads
  * cleanly; one that does not fails here with the same one-line FormatError. No tfjs here.
  */
@@ -28,6 +28,12 @@ function describe(summary: PointFileSummary): string {
     ['elements', Object.entries(summary.elements).map(([name, count]) => `${name} ${count}`).join(', ') || 'none'],
   ];
   if (summary.dims) rows.push(['dims', summary.dims.join(' × ')]);
+  if (summary.pcd) {
+    const { width, height, fields, viewpoint } = summary.pcd;
+    rows.push(['grid', `${width} × ${height}${height > 1 ? ' (organized)' : ''}`]);
+    rows.push(['fields', fields.map((field) => `${field.name} ${field.type}${field.size}${field.count > 1 ? `×${field.count}` : ''}`).join(', ')]);
+    rows.push(['viewpoint', viewpoint.join(' ')]);
+  }
   for (const [element, properties] of Object.entries(summary.properties)) {
     if (properties.length > 0) rows.push([element, properties.map((property) => `${property.name} ${property.type}`).join(', ')]);
   }

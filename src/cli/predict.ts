@@ -33,8 +33,8 @@ async function loadPackedPredictor(file: string): Promise<{ logits: CloudLogits;
  */
 export const predictCommand: Command = {
   name: 'predict',
-  summary: 'Predict on one point cloud; writes the cloud with `pred` (and `prob_<class>`) vertex properties as PLY.',
-  usage: 'bitpoint predict (--run DIR | --model MODEL.bitpoint) --input FILE --out FILE.ply [--category NAME] [--column NAME] [--encoding ascii|binary_little_endian|binary_big_endian] [--json]',
+  summary: 'Predict on one point cloud; writes it coloured by prediction with `pred` (and `prob_<class>`) as PLY or PCD.',
+  usage: 'bitpoint predict (--run DIR | --model MODEL.bitpoint) --input FILE --out FILE.ply|FILE.pcd [--category NAME] [--column NAME] [--encoding ascii|binary_little_endian|binary_big_endian (PLY) | ascii|binary|binary_compressed (PCD)] [--json]',
   flags: {
     run: { type: 'string' },
     model: { type: 'string' },
@@ -53,13 +53,17 @@ export const predictCommand: Command = {
     if (!(runDir || packedFile) || (runDir && packedFile) || !input || !out) {
       throw new UsageError(`predict: one of --run or --model, and --input and --out are required\nusage: ${predictCommand.usage}`);
     }
-    const encoding = stringFlag(ctx, 'encoding') ?? 'binary_little_endian';
-    if (!['ascii', 'binary_little_endian', 'binary_big_endian'].includes(encoding)) throw new UsageError(`--encoding must be ascii, binary_little_endian or binary_big_endian`);
+    // PCD (PCL, Open3D) for `.pcd`, PLY otherwise; both carry rgb by prediction and the scalars.
+    const asPcd = out.toLowerCase().endsWith('.pcd');
+    const encodings = asPcd ? ['ascii', 'binary', 'binary_compressed'] : ['ascii', 'binary_little_endian', 'binary_big_endian'];
+    const encoding = stringFlag(ctx, 'encoding') ?? encodings[1]!;
+    if (!encodings.includes(encoding)) throw new UsageError(`--encoding for a ${asPcd ? 'PCD' : 'PLY'} file must be ${encodings.join(', ')}`);
     const { useBackend, parseBackendRequest } = await import('../backend/select.ts');
     const { loadRunModel } = await import('../train/run-model.ts');
     const { readPointFileFromDisk } = await import('../data/formats/node-files.ts');
     const { writePointCloudPly } = await import('../data/formats/ply/index.ts');
-    const { predictCloud, withPredictions } = await import('../train/predict.ts');
+    const { writePointCloudPcd } = await import('../data/formats/pcd.ts');
+    const { finitePoints, predictCloud, withPredictions } = await import('../train/predict.ts');
     let model: Parameters<typeof predictCloud>[0];
     let card: ModelCard;
     if (packedFile) {
@@ -79,12 +83,15 @@ export const predictCommand: Command = {
       cloud = { points: surface.points, ...(surface.normals ? { normals: surface.normals } : {}) };
     }
     if (!cloud) throw new ConfigError('input', `${input} holds no point cloud (format ${file.format})`);
+    // Scans have holes (NaN points); the model takes only finite ones, and the output file too.
+    const finite = finitePoints(cloud, input);
+    cloud = finite.cloud;
     const prediction = predictCloud(model, card, cloud, { category: stringFlag(ctx, 'category') });
+    for (const note of [...finite.notes, ...prediction.notes]) ctx.log(`${input}: ${note}`);
     const column = stringFlag(ctx, 'column') ?? 'pred';
-    const bytes = writePointCloudPly(withPredictions(cloud, prediction, card, column), {
-      format: encoding as 'ascii',
-      comments: [packedFile ? `bitpoint predict --model ${packedFile}` : `bitpoint predict --run ${runDir}`, `task ${prediction.task}`, ...(prediction.className ? [`predicted_class ${prediction.className}`] : [])],
-    });
+    const comments = [packedFile ? `bitpoint predict --model ${packedFile}` : `bitpoint predict --run ${runDir}`, `task ${prediction.task}`, ...(prediction.className ? [`predicted_class ${prediction.className}`] : [])];
+    const predicted = withPredictions(cloud, prediction, card, column);
+    const bytes = asPcd ? writePointCloudPcd(predicted, { encoding: encoding as 'binary', comments }) : writePointCloudPly(predicted, { format: encoding as 'ascii', comments });
     await writeFile(out, bytes);
     const summary = {
       out,

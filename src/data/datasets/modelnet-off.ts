@@ -33,7 +33,7 @@ export async function openModelNetOff(root: string, options: PointDatasetOptions
   const entries: ShapeFile[] = [];
   for (const [label, className] of classNames.entries()) {
     const names = await readdir(join(root, className, split)).catch(() => [] as string[]);
-    for (const file of names.filter(isShapeFile).sort()) {
+    for (const file of names.filter((name) => isShapeFile(name, className)).sort()) {
       entries.push({ id: `${className}/${split}/${file.slice(0, file.lastIndexOf('.'))}`, relativePath: join(className, split, file), label });
     }
   }
@@ -57,8 +57,13 @@ export async function openModelNetOff(root: string, options: PointDatasetOptions
   };
 }
 
-function isShapeFile(name: string): boolean {
+/**
+ * A file with a shape extension. Text files count only when named like ModelNet's shapes
+ * (`chair_0001.txt`): class folders also hold notes and file lists as text.
+ */
+function isShapeFile(name: string, className: string): boolean {
   const lower = name.toLowerCase();
+  if (lower.endsWith('.txt')) return name.startsWith(`${className}_`) && /_\d+\.txt$/i.test(name);
   return SHAPE_EXTENSIONS.some((extension) => lower.endsWith(extension));
 }
 

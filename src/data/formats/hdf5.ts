@@ -179,19 +179,28 @@ function expectShape(data: Dataset, name: string, expected: number[], fileName: 
   }
 }
 
+/** Nothing larger is read, whatever the file: a damaged or hostile header could claim terabytes. */
+export const HDF5_DATASET_LIMIT = 2 ** 30;
+/** Point data compresses 1–3× with gzip; a dataset declaring 1000× its file's size is not data. */
+export const HDF5_MAX_COMPRESSION = 1000;
+
 /**
- * The dataset's values, after checking their size is plausible: an uncompressed dataset cannot
- * be larger than the file, and nothing over 1 GiB is read at all (a corrupt header could claim
- * terabytes and exhaust the wasm heap).
+ * The dataset's values, after checking the size its shape declares before reading it (issue 28:
+ * a 3.6 KB chunked file declaring 1 GiB made `inspect` allocate 2.5 GB): at most 1 GiB, at most
+ * the file's size when stored plainly, at most 1000× the file's size when compressed.
  */
 function readValues(data: Dataset, name: string, fileBytes: number, fileName: string): ArrayLike<number | bigint> {
   const metadata = data.metadata;
-  const valueCount = (data.shape ?? []).reduce((product, dim) => product * dim, 1);
+  const shape = data.shape ?? [];
+  const valueCount = shape.reduce((product, dim) => product * dim, 1);
   const byteCount = valueCount * metadata.size;
   const compressed = data.filters.length > 0;
-  if (byteCount > 2 ** 30 || (!compressed && byteCount > fileBytes)) {
-    throw new FormatError(fileName, `HDF5 '${name}' claims ${byteCount} bytes of data in a ${fileBytes}-byte file`);
+  const declared = `HDF5 '${name}' declares [${shape.join(', ')}] ${typeName(data)} = ${byteCount} bytes`;
+  if (byteCount > HDF5_DATASET_LIMIT) throw new FormatError(fileName, `${declared}, more than the limit of ${HDF5_DATASET_LIMIT} bytes`);
+  if (compressed && byteCount > fileBytes * HDF5_MAX_COMPRESSION) {
+    throw new FormatError(fileName, `${declared} in a ${fileBytes}-byte file: more than ${HDF5_MAX_COMPRESSION}× the file, not plausible even compressed`);
   }
+  if (!compressed && byteCount > fileBytes) throw new FormatError(fileName, `${declared} uncompressed in a ${fileBytes}-byte file`);
   const values = data.value;
   if (!ArrayBuffer.isView(values) || (values as ArrayLike<number>).length !== valueCount) {
     throw new FormatError(fileName, `HDF5 '${name}' is not a numeric array (type ${typeName(data)})`);

@@ -5,8 +5,11 @@ import h5wasm from 'h5wasm/node';
 import { describe, expect, it } from 'vitest';
 import { parseHdf5PointSets } from '../../../src/data/formats/hdf5.ts';
 import { decodeIdx } from '../../../src/data/formats/idx.ts';
+import { npyPointSets, parseNpy, writeNpy } from '../../../src/data/formats/npy.ts';
+import { parseNpz, writeNpz } from '../../../src/data/formats/npz.ts';
 import { readFileBytes } from '../../../src/data/formats/node-files.ts';
 import { parseOff } from '../../../src/data/formats/off.ts';
+import { parsePcd, pcdToPointCloud, writePcd, writePointCloudPcd } from '../../../src/data/formats/pcd.ts';
 import { parsePly, plyList, plyScalar, plyToMesh, plyToPointCloud, writePly } from '../../../src/data/formats/ply/index.ts';
 import { readPointFile } from '../../../src/data/formats/read-point-file.ts';
 import { summarizePointFile } from '../../../src/data/formats/summary.ts';
@@ -170,6 +173,68 @@ describe('fuzzing: damaged files give FormatError or a result, nothing else', ()
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+
+  it('NumPy .npy (v1 C order, v2, Fortran order, big-endian int16)', async () => {
+    const header = (dict: string, version: number) => {
+      const prefix = version === 1 ? 10 : 12;
+      const total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
+      const text = dict.padEnd(total - prefix - 1, ' ') + '\n';
+      const out = new Uint8Array(total);
+      out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
+      if (version === 1) new DataView(out.buffer).setUint16(8, text.length, true);
+      else new DataView(out.buffer).setUint32(8, text.length, true);
+      out.set(new TextEncoder().encode(text), prefix);
+      return out;
+    };
+    const join = (a: Uint8Array, b: Uint8Array) => Uint8Array.from([...a, ...b]);
+    const seeds = [
+      writeNpy(Float32Array.from({ length: 8 * 6 }, (_, i) => i / 3), [8, 6]),
+      join(header("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 4, 3), }", 2), new Uint8Array(2 * 4 * 3 * 8).fill(63)),
+      join(header("{'descr': '>i2', 'fortran_order': False, 'shape': (5, 3), }", 3), Uint8Array.from({ length: 30 }, (_, i) => i)),
+    ];
+    const result = await fuzz(7, seeds, (bytes) => {
+      const array = parseNpy(bytes, 'fuzz.npy');
+      try {
+        npyPointSets(array, 'fuzz.npy');
+      } catch (error) {
+        if (!(error instanceof FormatError)) throw error;
+      }
+    });
+    expect(result.rejected).toBeGreaterThan(MUTATIONS_PER_FORMAT / 4);
+    expect(result.parsed).toBeGreaterThan(0);
+  });
+
+  it('NumPy .npz (stored and deflated)', async () => {
+    const arrays = { points: { data: Float32Array.from({ length: 8 * 3 }, (_, i) => i), shape: [8, 3] }, label: { data: [1, 2, 3, 4, 5, 6, 7, 8], shape: [8], dtype: 'int32' as const } };
+    const seeds = [writeNpz(arrays, false), writeNpz(arrays, true)];
+    const result = await fuzz(8, seeds, async (bytes) => summarizePointFile(await readPointFile(bytes, 'fuzz.npz')));
+    expect(result.rejected).toBeGreaterThan(MUTATIONS_PER_FORMAT / 4);
+    expect(result.parsed).toBeGreaterThan(0);
+    expect(parseNpz(seeds[1]!, 'seed.npz').compressed).toBe(true);
+  });
+
+  it('PCD (ascii, binary with padding and COUNT > 1, binary_compressed, organized)', async () => {
+    const cloud = {
+      points: Float32Array.from({ length: 8 * 3 }, (_, i) => (i % 5 === 0 ? NaN : i / 4)),
+      colors: Float32Array.from({ length: 8 * 3 }, (_, i) => (i % 3) / 2),
+      attributes: { pred: { type: 'uint8' as const, values: Uint8Array.from([0, 1, 2, 3, 0, 1, 2, 3]) } },
+    };
+    const padded = writePcd(
+      [
+        { name: 'x', type: 'F', size: 4, values: [1, 2, 3, 4] },
+        { name: 'y', type: 'F', size: 4, values: [1, 2, 3, 4] },
+        { name: 'z', type: 'F', size: 4, values: [1, 2, 3, 4] },
+        { name: '_', type: 'U', size: 1, values: [0, 0, 0, 0] },
+        { name: 'h', type: 'I', size: 2, count: 3, values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
+      ],
+      4,
+      { encoding: 'binary', width: 2, height: 2 },
+    );
+    const seeds = [writePointCloudPcd(cloud, { encoding: 'ascii' }), writePointCloudPcd(cloud, { encoding: 'binary' }), writePointCloudPcd(cloud, { encoding: 'binary_compressed' }), padded];
+    const result = await fuzz(9, seeds, (bytes) => pcdToPointCloud(parsePcd(bytes, 'fuzz.pcd')));
+    expect(result.rejected).toBeGreaterThan(MUTATIONS_PER_FORMAT / 4);
+    expect(result.parsed).toBeGreaterThan(0);
   });
 
   it('readPointFile + summary on anything (format detection included)', async () => {

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeNpy } from '../../../src/data/formats/npy.ts';
+import { writeNpz } from '../../../src/data/formats/npz.ts';
+import { writePointCloudPcd } from '../../../src/data/formats/pcd.ts';
 import { FIXTURES } from './helpers.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -35,6 +38,54 @@ describe('bitpoint inspect', () => {
     expect(result.stdout).toMatch(/format\s+off \(ascii\)/);
     expect(result.stdout).toMatch(/elements\s+vertex 490, face 518/);
     expect(result.stdout).toMatch(/bbox\s+min \(/);
+  });
+
+  it('reads NumPy .npy and .npz', () => {
+    const npy = join(directory, 'chair_0001.npy');
+    writeFileSync(npy, writeNpy([0, 0, 0, 1, 2, 3, -1, 5, 0.5], [3, 3]));
+    const table = bitpoint('inspect', npy);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/format\s+npy \(<f4 C-order v1\.0\)/);
+    expect(table.stdout).toMatch(/elements\s+vertex 3/);
+    expect(table.stdout).toMatch(/dims\s+3 × 3/);
+    expect(table.stdout).toMatch(/bbox\s+min \(-1, 0, 0\)  max \(1, 5, 3\)/);
+
+    const npz = join(directory, 'batch.npz');
+    writeFileSync(npz, writeNpz({ data: { data: new Array(2 * 4 * 3).fill(0.25), shape: [2, 4, 3] }, label: { data: [3, 1], shape: [2], dtype: 'int32' } }));
+    const json = bitpoint('inspect', npz, '--json');
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      format: 'npz',
+      encoding: 'deflated <f4 C-order v1.0',
+      elements: { shape: 2, vertex: 8 },
+      dims: [2, 4, 3],
+      arrays: [
+        { name: 'data', shape: [2, 4, 3], type: 'float32' },
+        { name: 'label', shape: [2], type: 'int32' },
+      ],
+    });
+  });
+
+  it('reads PCD: fields with types and counts, the grid, the data encoding', () => {
+    const pcd = join(directory, 'scan.pcd');
+    const cloud = { points: Float32Array.from([0, 0, 0, 1, 2, 3, NaN, NaN, NaN, -1, 0, 1]), colors: new Float32Array(12).fill(0.5), attributes: { intensity: { type: 'uint16' as const, values: Uint16Array.from([1, 2, 3, 4]) } } };
+    writeFileSync(pcd, writePointCloudPcd(cloud, { encoding: 'binary_compressed', width: 2, height: 2 }));
+    const table = bitpoint('inspect', pcd);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/format\s+pcd \(binary_compressed\)/);
+    expect(table.stdout).toMatch(/elements\s+vertex 4/);
+    expect(table.stdout).toMatch(/grid\s+2 × 2 \(organized\)/);
+    expect(table.stdout).toMatch(/fields\s+x F4, y F4, z F4, rgb F4, intensity U2/);
+    expect(table.stdout).toMatch(/vertex\s+x float32, y float32, z float32, rgb float32, intensity uint16/);
+    expect(table.stdout).toMatch(/bbox\s+min \(-1, 0, 0\)  max \(1, 2, 3\)/);
+  });
+
+  it('a damaged .npy: exit 1 and one line', () => {
+    const bad = join(directory, 'bad.npy');
+    writeFileSync(bad, writeNpy([1, 2, 3, 4, 5, 6], [2, 3]).subarray(0, 130));
+    const result = bitpoint('inspect', bad);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([`bitpoint: ${bad} (byte 128): shape (2, 3) of <f4 needs 24 bytes of data, the file has 2`]);
   });
 
   it('a bad file: exit 1 and one line on stderr naming the file, no stack trace', () => {

@@ -5,7 +5,7 @@ import { plyTypeFromName, PLY_TYPES, type PlyFormat, type PlyScalarType } from '
 /**
  * The PLY header: `ply`, `format …`, then `element name count` each followed by its
  * `property type name` / `property list countType itemType name` lines, `comment` and `obj_info`
- * anywhere, up to `end_header`. Lines may end in LF or CRLF.
+ * anywhere, up to `end_header`. Lines may end in LF or CRLF, after trailing spaces or tabs.
  */
 
 export type PlyPropertySpec =
@@ -38,8 +38,9 @@ const FORMATS: readonly string[] = ['ascii', 'binary_little_endian', 'binary_big
 /** Parses the header; throws FormatError naming the header line for anything it does not understand. */
 export function parsePlyHeader(bytes: Uint8Array, fileName: string): PlyHeader {
   if (bytes.length === 0) throw new FormatError(fileName, 'empty file', { byte: 0 });
-  const magic = bytes.length >= 4 ? latin1(bytes, 0, 4) : '';
-  if (magic !== 'ply\n' && !(magic === 'ply\r' && bytes[4] === 10)) {
+  // Some writers leave spaces after `ply` (issue 27); any line may end in spaces, tabs or CR.
+  const firstLineEnd = bytes.subarray(0, 64).indexOf(10);
+  if (firstLineEnd === -1 || !/^ply[ \t\r]*$/.test(latin1(bytes, 0, firstLineEnd))) {
     throw new FormatError(fileName, "not a PLY file: it does not start with a 'ply' line", { byte: 0 });
   }
   let format: PlyFormat | undefined;
