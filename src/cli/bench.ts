@@ -25,7 +25,7 @@ export const benchCommand: Command = {
     const [which] = ctx.positionals;
     let result: Record<string, unknown>;
     if (which === 'train') {
-      const { runTrainBenchmark, TRAIN_BENCHMARK_DEFAULTS: d } = await import('../../bench/train.ts');
+      const { runTrainBenchmark, TRAIN_BENCHMARK_DEFAULTS: d } = await import('../bench/train.ts');
       result = await runTrainBenchmark({
         backend: parseBackendRequest(stringFlag(ctx, 'backend')),
         model: stringFlag(ctx, 'model') ?? d.model,
@@ -39,10 +39,10 @@ export const benchCommand: Command = {
         log: ctx.log,
       });
     } else if (which === 'load') {
-      const { runLoadBenchmark } = await import('../../bench/load.ts');
+      const { runLoadBenchmark } = await import('../bench/load.ts');
       result = await runLoadBenchmark();
     } else if (which === 'infer') {
-      const { runInferBenchmark, INFER_BENCHMARK_DEFAULTS: d } = await import('../../bench/infer.ts');
+      const { runInferBenchmark, INFER_BENCHMARK_DEFAULTS: d } = await import('../bench/infer.ts');
       const kernels = stringFlag(ctx, 'kernels') ?? d.kernels;
       if (kernels !== 'auto' && kernels !== 'wasm' && kernels !== 'js') throw new UsageError(`--kernels must be auto, wasm or js, got '${kernels}'`);
       result = await runInferBenchmark({

@@ -1,10 +1,10 @@
-import { parseOff, writeOff } from '../src/data/formats/off.ts';
-import { parsePly } from '../src/data/formats/ply/read.ts';
-import { plyScalar } from '../src/data/formats/ply/types.ts';
-import { writePly } from '../src/data/formats/ply/write.ts';
-import { parsePointText, writePointText } from '../src/data/formats/txt.ts';
-import { sampleSurface, type Mesh } from '../src/data/mesh.ts';
-import { Rng } from '../src/util/rng.ts';
+import { parseOff, writeOff } from '../data/formats/off.ts';
+import { parsePly } from '../data/formats/ply/read.ts';
+import { plyScalar } from '../data/formats/ply/types.ts';
+import { writePly } from '../data/formats/ply/write.ts';
+import { parsePointText, writePointText } from '../data/formats/txt.ts';
+import { sampleSurface, type Mesh } from '../data/mesh.ts';
+import { Rng } from '../util/rng.ts';
 
 /**
  * How fast files become point clouds: parse throughput per format on a few MB generated in

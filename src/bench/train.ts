@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend, type BackendRequest } from '../src/backend/select.ts';
-import { createOptimizer } from '../src/train/optimizers/index.ts';
-import { DataParallel } from '../src/train/parallel/data-parallel.ts';
-import { buildReplicaModel } from '../src/train/parallel/replica.ts';
-import { Trainer, type Batch } from '../src/train/trainer.ts';
-import { Rng } from '../src/util/rng.ts';
+import { useBackend, type BackendRequest } from '../backend/select.ts';
+import { createOptimizer } from '../train/optimizers/index.ts';
+import { DataParallel } from '../train/parallel/data-parallel.ts';
+import { buildReplicaModel } from '../train/parallel/replica.ts';
+import { Trainer, type Batch } from '../train/trainer.ts';
+import { Rng } from '../util/rng.ts';
 import { median } from './median.ts';
 
 export interface TrainBenchmarkOptions {
