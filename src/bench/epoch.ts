@@ -54,6 +54,10 @@ export interface PassTiming {
 }
 
 export interface EpochTiming {
+  /** Train and test passes together, and the loading within them. */
+  seconds: number;
+  loading_seconds: number;
+  loading_share: number;
   train: PassTiming;
   /** The test split in evaluation mode, as every epoch of `bitpoint train` ends. */
   test: PassTiming;
@@ -158,7 +162,12 @@ async function timeEpochs(
     const trainPass = await timedPass(batchStream(train, { batchSize: config.batchSize, seed: config.seed, epoch: index, training: true, config }), trainBatch, limit, new ProgressLine(`${label} train`, Math.min(stepsPerEpoch, limit), log));
     const testBatches = Math.min(batchCount(test.size, config.batchSize), limit);
     const testPass = await timedPass(batchStream(test, { batchSize: config.batchSize, seed: 0, epoch: 0, training: false, config }), testBatch, limit, new ProgressLine(`${label} test`, testBatches, log));
+    const seconds = trainPass.seconds + testPass.seconds;
+    const loading = trainPass.loading_seconds + testPass.loading_seconds;
     return {
+      seconds: round(seconds),
+      loading_seconds: round(loading),
+      loading_share: Number((loading / Math.max(seconds, 1e-9)).toFixed(4)),
       train: trainPass,
       test: testPass,
       seconds_per_epoch: round((trainPass.seconds * stepsPerEpoch) / Math.max(trainPass.batches, 1)),
