@@ -224,6 +224,7 @@ async function timedPass(
   };
 }
 
+/** Seconds to the millisecond (a warm pass may wait only a few for its batches). */
 function round(value: number): number {
-  return Number(value.toFixed(2));
+  return Number(value.toFixed(3));
 }
