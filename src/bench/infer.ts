@@ -14,6 +14,7 @@ import { createOptimizer } from '../train/optimizers/index.ts';
 import { Trainer } from '../train/trainer.ts';
 import { loadRunModel } from '../train/run-model.ts';
 import { Rng } from '../util/rng.ts';
+import { machineInfo } from './machine.ts';
 import { median } from './median.ts';
 
 export interface InferBenchmarkOptions {
@@ -65,6 +66,7 @@ function freshCompressedModel(name: string, compress: string, numClasses: number
  */
 export async function runInferBenchmark(options: InferBenchmarkOptions): Promise<Record<string, unknown>> {
   const log = options.log ?? (() => {});
+  const machine = machineInfo();
   const backend = await useBackend(options.backend);
   const source = options.run ? (await loadRunModel(options.run)).model : freshCompressedModel(options.model, options.compress, options.numClasses, options.points);
   const modelName = options.run ? 'run' : options.model;
@@ -130,5 +132,6 @@ export async function runInferBenchmark(options: InferBenchmarkOptions): Promise
     packed_bytes: bytes.length,
     float32_bytes: float32Bytes,
     compression_ratio: Number((float32Bytes / bytes.length).toFixed(2)),
+    machine,
   };
 }

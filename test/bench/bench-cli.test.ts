@@ -32,6 +32,7 @@ describe('bitpoint bench train', () => {
     // forward 2 FLOPs per MAC, backward twice the forward
     expect(report.train_step_gflop).toBeCloseTo((6 * pointnetMacs(64) * 2) / 1e9, 2);
     expect(report.train_step_ms).toBeGreaterThan(0);
+    expect(report.train_step_cpu_ms).toBeGreaterThan(0);
     expect(report.train_gflops).toBeGreaterThan(0);
 
     const gemm = report.gemm;
@@ -106,6 +107,7 @@ describe('bitpoint bench load and infer', () => {
   it('load reports parse throughput per format', () => {
     const report = json(['load']);
     for (const key of ['binary_ply_mb_per_s', 'ascii_ply_mb_per_s', 'off_mb_per_s', 'txt_mb_per_s', 'sample_1024_from_30k_faces_ms']) expect(report[key]).toBeGreaterThan(0);
+    expect(report.machine.cpu.length).toBeGreaterThan(0);
   });
 
   it('infer compares the packed engine with the float model at the same size', () => {
@@ -113,6 +115,7 @@ describe('bitpoint bench load and infer', () => {
     expect(report).toMatchObject({ benchmark: 'infer', model: 'pointnet-vanilla', compress: 'bipointnet', points: 64, threads: 1 });
     expect(report.compression_ratio).toBeCloseTo(report.float32_bytes / report.packed_bytes, 1);
     expect(report.engine_samples_per_s_b32).toBeGreaterThan(0);
+    expect(report.machine.cores).toBeGreaterThan(0);
   });
 
   it('names the benchmarks when none is given', () => {
