@@ -33,8 +33,8 @@ export const GEMM_SHAPES: readonly GemmShape[] = [
   { name: 'points 8192x128x1024', m: 8192, k: 128, n: 1024 },
   // a narrow one (64 → 64): little work per loaded byte
   { name: 'points 8192x64x64', m: 8192, k: 64, n: 64 },
-  // that layer's weight gradient: Xᵀ · dY, the long axis inside
-  { name: 'weight gradient 128x8192x1024', m: 128, k: 8192, n: 1024 },
+  // that layer's weight gradient as BatchMatMul computes it, (dYᵀ · X)ᵀ: the long axis inside
+  { name: 'weight gradient 1024x8192x128', m: 1024, k: 8192, n: 128 },
 ];
 
 export interface GemmShapeResult {

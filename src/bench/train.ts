@@ -62,7 +62,7 @@ export async function runTrainBenchmark(options: TrainBenchmarkOptions): Promise
   const backend = await useBackend(options.backend);
   const rng = new Rng(1234);
   const spec = { model: options.model, modelOptions: { numClasses: options.numClasses }, compress: options.compress, seed: 1234, backend: backend.name as 'wasm' };
-  const totalSteps = 2 * options.warmup + 2 * options.steps + options.leakCheckSteps;
+  const totalSteps = options.warmup + options.steps + options.leakCheckSteps;
   const { model, compression } = buildCompressedModel({ ...spec, replica: 0 }, { totalSteps });
   for (const warning of compression.warnings) log(`compress: ${warning}`);
   const parallel = options.workers > 0 ? await DataParallel.start(spec, options.workers, model.parameters()) : null;
