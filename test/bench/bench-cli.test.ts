@@ -48,7 +48,7 @@ describe('bitpoint bench train', () => {
     expect(report.machine.cpu.length).toBeGreaterThan(0);
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(Array.isArray(report.machine.simd_flags)).toBe(true);
-  });
+  }, 600_000); // the probe's products are full size (about 8 GFLOP per thread): minutes on a busy machine
 
   it('skips the probe with --gemm-ms 0, and refuses a --torch script that does not exist before measuring', () => {
     const report = json(['train', '--batch-size', '2', '--points', '32', '--steps', '1', '--workers', '0', '--gemm-ms', '0']);
