@@ -39,3 +39,6 @@ export class BackendError extends BitpointError {}
 
 /** Training cannot go on (e.g. the loss became NaN). */
 export class TrainingError extends BitpointError {}
+
+/** A benchmark cannot produce its figures (e.g. the PyTorch side-by-side script failed). */
+export class BenchmarkError extends BitpointError {}

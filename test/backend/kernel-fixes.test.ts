@@ -84,6 +84,26 @@ describe('wasm kernel fixes against the cpu backend', () => {
     await expectSameOnWasmAndCpu([a, b], (x, y) => tf.matMul(x!, y!, ta, tb));
   });
 
+  it('computes Aᵀ·B with the wider B as (Bᵀ·A)ᵀ: the same values, forward and backward', async () => {
+    // the weight gradient of a widening layer, Xᵀ·dY, at odd sizes, 2-D and as a batch of one
+    for (const [k, m, n] of [[37, 5, 11], [130, 3, 64], [9, 1, 2]] as const) {
+      const a = random([k, m], rng);
+      const b = random([k, n], rng);
+      await expectSameOnWasmAndCpu([a, b], (x, y) => tf.matMul(x!, y!, true, false));
+      await expectSameOnWasmAndCpu([{ ...a, shape: [1, k, m] }, { ...b, shape: [1, k, n] }], (x, y) => tf.matMul(x!, y!, true, false));
+      // against the product it replaces (explicit transpose, then XNNPACK) on wasm itself
+      await tf.setBackend('wasm');
+      const [turned, plain, shape] = tf.tidy(() => {
+        const x = tf.tensor(a.values, [1, k, m]);
+        const y = tf.tensor(b.values, [1, k, n]);
+        const product = tf.matMul(x, y, true, false);
+        return [product.dataSync() as Float32Array, tf.matMul(tf.transpose(x, [0, 2, 1]), y).dataSync() as Float32Array, product.shape];
+      });
+      expect(shape).toEqual([1, m, n]);
+      expectClose(turned, plain, 1e-6);
+    }
+  });
+
   it('batched matMul with and without a broadcast batch', async () => {
     await expectSameOnWasmAndCpu([random([3, 9, 4], rng), random([3, 4, 6], rng)], (x, y) => tf.matMul(x!, y!));
     await expectSameOnWasmAndCpu([random([3, 9, 4], rng), random([3, 6, 4], rng)], (x, y) => tf.matMul(x!, y!, false, true));

@@ -1,19 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend, type BackendRequest } from '../src/backend/select.ts';
-import { applyPolicy } from '../src/compress/policy.ts';
-import { resolvePolicy } from '../src/compress/resolve.ts';
-import { EnginePool } from '../src/deploy/engine/pool.ts';
-import type { KernelChoice } from '../src/deploy/engine/select-kernels.ts';
-import { exportModel } from '../src/deploy/export.ts';
-import { floatParameterBytes } from '../src/deploy/sizes.ts';
-import { createModel } from '../src/models/registry.ts';
-import type { Model } from '../src/models/model.ts';
-import { DataParallel } from '../src/train/parallel/data-parallel.ts';
-import { buildReplicaModel } from '../src/train/parallel/replica.ts';
-import { createOptimizer } from '../src/train/optimizers/index.ts';
-import { Trainer } from '../src/train/trainer.ts';
-import { loadRunModel } from '../src/train/run-model.ts';
-import { Rng } from '../src/util/rng.ts';
+import { useBackend, type BackendRequest } from '../backend/select.ts';
+import { applyPolicy } from '../compress/policy.ts';
+import { resolvePolicy } from '../compress/resolve.ts';
+import { EnginePool } from '../deploy/engine/pool.ts';
+import type { KernelChoice } from '../deploy/engine/select-kernels.ts';
+import { exportModel } from '../deploy/export.ts';
+import { floatParameterBytes } from '../deploy/sizes.ts';
+import { createModel } from '../models/registry.ts';
+import type { Model } from '../models/model.ts';
+import { DataParallel } from '../train/parallel/data-parallel.ts';
+import { buildReplicaModel } from '../train/parallel/replica.ts';
+import { createOptimizer } from '../train/optimizers/index.ts';
+import { Trainer } from '../train/trainer.ts';
+import { loadRunModel } from '../train/run-model.ts';
+import { Rng } from '../util/rng.ts';
+import { machineInfo } from './machine.ts';
 import { median } from './median.ts';
 
 export interface InferBenchmarkOptions {
@@ -65,6 +66,7 @@ function freshCompressedModel(name: string, compress: string, numClasses: number
  */
 export async function runInferBenchmark(options: InferBenchmarkOptions): Promise<Record<string, unknown>> {
   const log = options.log ?? (() => {});
+  const machine = machineInfo();
   const backend = await useBackend(options.backend);
   const source = options.run ? (await loadRunModel(options.run)).model : freshCompressedModel(options.model, options.compress, options.numClasses, options.points);
   const modelName = options.run ? 'run' : options.model;
@@ -130,5 +132,6 @@ export async function runInferBenchmark(options: InferBenchmarkOptions): Promise
     packed_bytes: bytes.length,
     float32_bytes: float32Bytes,
     compression_ratio: Number((float32Bytes / bytes.length).toFixed(2)),
+    machine,
   };
 }

@@ -1,10 +1,11 @@
-import { parseOff, writeOff } from '../src/data/formats/off.ts';
-import { parsePly } from '../src/data/formats/ply/read.ts';
-import { plyScalar } from '../src/data/formats/ply/types.ts';
-import { writePly } from '../src/data/formats/ply/write.ts';
-import { parsePointText, writePointText } from '../src/data/formats/txt.ts';
-import { sampleSurface, type Mesh } from '../src/data/mesh.ts';
-import { Rng } from '../src/util/rng.ts';
+import { parseOff, writeOff } from '../data/formats/off.ts';
+import { parsePly } from '../data/formats/ply/read.ts';
+import { plyScalar } from '../data/formats/ply/types.ts';
+import { writePly } from '../data/formats/ply/write.ts';
+import { parsePointText, writePointText } from '../data/formats/txt.ts';
+import { sampleSurface, type Mesh } from '../data/mesh.ts';
+import { Rng } from '../util/rng.ts';
+import { machineInfo, type MachineInfo } from './machine.ts';
 
 /**
  * How fast files become point clouds: parse throughput per format on a few MB generated in
@@ -17,7 +18,8 @@ import { Rng } from '../src/util/rng.ts';
  * Targets: binary PLY ≥ 300 MB/s, OFF and point text ≥ 40 MB/s, 1024 points from a 30k-face
  * mesh in under 2 ms.
  */
-export async function runLoadBenchmark(): Promise<Record<string, number | string>> {
+export async function runLoadBenchmark(): Promise<Record<string, number | string | MachineInfo>> {
+  const machine = machineInfo();
   const rng = new Rng(2024);
 
   // The common case: fixed-size float32 records (positions and normals), 200k points, 4.8 MB.
@@ -57,6 +59,7 @@ export async function runLoadBenchmark(): Promise<Record<string, number | string
     off_mb: round(offText.length / 1e6, 2),
     txt_mb: round(pointText.length / 1e6, 2),
     sampled_mesh_faces: sampledMesh.faces.length / 3,
+    machine,
   };
 }
 

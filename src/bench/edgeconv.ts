@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fileURLToPath } from 'node:url';
-import { useBackend, type BackendRequest } from '../src/backend/select.ts';
-import { EdgeConv } from '../src/models/blocks/edge-conv.ts';
-import { IdentityQuantizer } from '../src/nn/quantizer.ts';
-import { Rng } from '../src/util/rng.ts';
+import { useBackend, type BackendRequest } from '../backend/select.ts';
+import { EdgeConv } from '../models/blocks/edge-conv.ts';
+import { IdentityQuantizer } from '../nn/quantizer.ts';
+import { Rng } from '../util/rng.ts';
 import { median } from './median.ts';
 
 export interface EdgeConvBenchmarkOptions {
@@ -41,7 +41,7 @@ class PassThroughQuantizer extends IdentityQuantizer {}
  * gradients of the mean output with respect to every parameter. Reports wall-clock and process CPU
  * medians (CPU time is steadier when other jobs share the machine).
  *
- *   node --import tsx bench/edgeconv.ts          # one JSON object on stdout, progress on stderr
+ *   node --import tsx src/bench/edgeconv.ts          # one JSON object on stdout, progress on stderr
  */
 export async function runEdgeConvBenchmark(options: Partial<EdgeConvBenchmarkOptions> & { backend?: BackendRequest } = {}): Promise<Record<string, unknown>> {
   const o = { ...EDGECONV_BENCHMARK_DEFAULTS, backend: 'wasm' as BackendRequest, ...options };

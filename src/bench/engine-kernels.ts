@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { JsKernels } from '../src/deploy/engine/js-kernels.ts';
-import { Activation, bitWords64, type EngineKernels } from '../src/deploy/engine/kernels.ts';
-import { createWasmKernels } from '../src/deploy/engine/wasm-kernels.ts';
-import { Rng } from '../src/util/rng.ts';
+import { JsKernels } from '../deploy/engine/js-kernels.ts';
+import { Activation, bitWords64, type EngineKernels } from '../deploy/engine/kernels.ts';
+import { createWasmKernels } from '../deploy/engine/wasm-kernels.ts';
+import { Rng } from '../util/rng.ts';
 import { median } from './median.ts';
 
 /**
@@ -10,7 +10,7 @@ import { median } from './median.ts';
  * median of several repeats, each timing enough calls to last about 2 ms. The plain-TypeScript
  * kernels are timed too where they finish in reasonable time.
  *
- *   node --import tsx bench/engine-kernels.ts      # one JSON object on stdout
+ *   node --import tsx src/bench/engine-kernels.ts      # one JSON object on stdout
  */
 const POINTS = 1024;
 const REPEATS = 15;
