@@ -204,10 +204,14 @@ describe('report', () => {
     const out = join(work, 'report');
     const report = await writeReport({ dbFile: db, study: 'synthetic', outDir: out });
     const files = readdirSync(out).filter((f) => f.endsWith('.svg')).sort();
+    const heatmaps = ['fp', 'int4', 'ternary', 'binary', 'prune-50', 'prune-90'].flatMap((m) => ['he_normal', 'laplace'].map((i) => `confusion-pointnet-cls-${m}-${i}.svg`));
     expect(files).toEqual([
       'accuracy-vs-bits.svg',
+      'accuracy-vs-size-pointnet-cls.svg',
+      'accuracy-vs-size-pointnet-seg.svg',
       'accuracy-vs-sparsity-pointnet-cls.svg',
       'accuracy-vs-sparsity-pointnet-seg.svg',
+      ...heatmaps.sort(),
       'curves-pointnet-cls.svg',
       'curves-pointnet-seg.svg',
       'weights-pointnet-cls-he_normal.svg',
