@@ -71,3 +71,9 @@ export { Engine, type EngineInput, type EngineOptions } from './deploy/engine/en
 export { createEngineKernels, type KernelChoice } from './deploy/engine/select-kernels.ts';
 export { EnginePool } from './deploy/engine/pool.ts';
 export { floatParameterBytes } from './deploy/sizes.ts';
+
+// Reports: a study's tables and figures, its results page, one run's pictures, the README table
+export { writeReport, type Report, type ReportOptions } from './experiments/report/index.ts';
+export { writeResultsPage, type PageOptions, type ResultsPage } from './experiments/report/page.ts';
+export { writeRunReport, type RunReport } from './experiments/report/run-report.ts';
+export { readmeTable, replaceReadmeTable } from './experiments/report/readme-table.ts';
