@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,17 +17,15 @@ import { ResultsStore } from '../../src/experiments/store.ts';
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(repo, 'bin/bitpoint.js');
 
-function bitpoint(args: string[]) {
-  return spawnSync(process.execPath, [cli, ...args], { cwd: repo, encoding: 'utf8' });
-}
-
-/** The sweep, without blocking the test worker for the minutes it may take on a busy machine. */
-function sweep(args: string[]): Promise<{ code: number | null; stderr: string }> {
+/** The CLI, without blocking the test worker for the minute a start may take on a busy machine. */
+function bitpoint(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, 'sweep', ...args], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stderr }));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -66,13 +64,13 @@ describe('results page from a real sweep', () => {
         reference: 'fp',
       }),
     );
-    const swept = await sweep([studyFile, '--db', db, '--out', join(work, 'runs')]);
-    expect(swept.code, swept.stderr).toBe(0);
+    const swept = await bitpoint(['sweep', studyFile, '--db', db, '--out', join(work, 'runs')]);
+    expect(swept.status, swept.stderr).toBe(0);
   }, 900_000);
 
-  it('writes the page with the store’s numbers, the answer filled from the store, and its figures', () => {
+  it('writes the page with the store’s numbers, the answer filled from the store, and its figures', async () => {
     writeFileSync(answer, 'Binary keeps {{cls/binary:retained}} % of fp ({{cls/binary:difference}} points) in {{cls/binary:packed}}, over {{cls/binary:seeds}} seed.');
-    const made = bitpoint(['report', '--db', db, '--study-file', studyFile, '--page', results, '--json']);
+    const made = await bitpoint(['report', '--db', db, '--study-file', studyFile, '--page', results, '--json']);
     expect(made.status, made.stderr).toBe(0);
     const { page, figures } = JSON.parse(made.stdout) as { page: string; figures: string[] };
     expect(page).toBe(join(results, 'tiny.md'));
@@ -105,21 +103,21 @@ describe('results page from a real sweep', () => {
     // the exact commands
     expect(markdown).toContain(`npx bitpoint sweep ${studyFile} --db ${db}`);
     expect(markdown).toContain(`npx bitpoint report --db ${db} --study-file ${studyFile} --page ${results}`);
-  });
+  }, 600_000);
 
-  it('refuses an answer that cites a cell the store does not hold, naming the file and the placeholder', () => {
+  it('refuses an answer that cites a cell the store does not hold, naming the file and the placeholder', async () => {
     writeFileSync(answer, 'Ternary reaches {{cls/ternary:metric}} %.');
-    const made = bitpoint(['report', '--db', db, '--study-file', studyFile, '--page', results]);
+    const made = await bitpoint(['report', '--db', db, '--study-file', studyFile, '--page', results]);
     expect(made.status).toBe(1);
     expect(made.stderr.trim()).toBe(`bitpoint: ${answer}: {{cls/ternary:metric}}: the store has no completed runs of cls/ternary`);
-  });
+  }, 600_000);
 
-  it('puts the headline table between the README’s markers, linking the page', () => {
+  it('puts the headline table between the README’s markers, linking the page', async () => {
     writeFileSync(answer, 'Binary keeps {{cls/binary:retained}} % of fp.');
-    expect(bitpoint(['report', '--db', db, '--study-file', studyFile, '--page', results]).status).toBe(0);
+    expect((await bitpoint(['report', '--db', db, '--study-file', studyFile, '--page', results])).status).toBe(0);
     const readme = join(work, 'README.md');
     writeFileSync(readme, '# x\n\n<!-- results-table:begin -->\nold\n<!-- results-table:end -->\n\nafter\n');
-    const made = bitpoint(['report', '--readme-table', '--results', results, '--into', readme]);
+    const made = await bitpoint(['report', '--readme-table', '--results', results, '--into', readme]);
     expect(made.status, made.stderr).toBe(0);
     const text = readFileSync(readme, 'utf8');
     expect(text).not.toContain('\nold\n');
@@ -129,11 +127,11 @@ describe('results page from a real sweep', () => {
     store.close();
     expect(text).toContain(`| [tiny](experiments/results/tiny.md) | cls | fp | 32/32 | 1 | ${formatPercent(stat([fp.metric!]))} acc. | – |`);
     expect(text).toMatch(/\| \[tiny\]\(experiments\/results\/tiny\.md\) \| cls \| binary \| 1\/1 \| 1 \|/);
-  });
+  }, 600_000);
 
-  it('report --run draws one run’s curves and confusion heatmap', () => {
+  it('report --run draws one run’s curves and confusion heatmap', async () => {
     const runDir = join(work, 'runs', 'cls__binary__s1');
-    const made = bitpoint(['report', '--run', runDir, '--json']);
+    const made = await bitpoint(['report', '--run', runDir, '--json']);
     expect(made.status, made.stderr).toBe(0);
     const { files, completed } = JSON.parse(made.stdout) as { files: string[]; completed: boolean };
     expect(completed).toBe(true);
@@ -146,8 +144,8 @@ describe('results page from a real sweep', () => {
     expect(heatmap).toContain('>box<');
     expect(heatmap).toContain('>cone<');
     expect(rasterizes(heatmap)).toBe(true);
-    const missing = bitpoint(['report', '--run', join(work, 'nowhere')]);
+    const missing = await bitpoint(['report', '--run', join(work, 'nowhere')]);
     expect(missing.status).toBe(1);
     expect(missing.stderr.trim()).toBe(`bitpoint: ${join(work, 'nowhere')}: not a run folder: it has neither result.json nor metrics.jsonl`);
-  });
+  }, 600_000);
 });
