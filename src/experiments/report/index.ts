@@ -5,6 +5,9 @@
  *
  *   const report = await writeReport({ dbFile: 'runs/bit-width/results.sqlite', study: 'bit-width', outDir: 'runs/bit-width/report' });
  *   console.log(report.markdownTable);
+ *
+ * `buildReport` computes the same numbers, tables and figures without writing anything; the
+ * study's results page (page.ts) and the README's table (readme-table.ts) are built from it.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

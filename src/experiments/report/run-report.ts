@@ -84,7 +84,7 @@ export async function writeRunReport(options: { runDir: string; outDir?: string 
         title: `${name}: training curves`,
         subtitle: `${history.length} epoch${history.length === 1 ? '' : 's'}${completed ? '' : ' so far (no result.json yet)'}`,
         caption: `Train loss and ${metricTitle(metricName).replace(' (%)', '')} per epoch of ${name}${validation.length ? ', on the test split and the validation hold-out' : ''}.`,
-        metricLabel: metricTitle(metricName),
+        metricLabel: `test ${metricTitle(metricName)}`,
         series,
       }),
     );
