@@ -30,7 +30,7 @@ function bitpoint(args: string[]): Promise<{ status: number | null; stdout: stri
 }
 
 function rasterizes(svg: string): boolean {
-  const png = new Resvg(svg, { background: '#ffffff', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render();
+  const png = new Resvg(svg, { background: '#ffffff', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' } }).render();
   let ink = 0;
   for (let i = 0; i < png.pixels.length; i += 4) if (png.pixels[i]! + png.pixels[i + 1]! + png.pixels[i + 2]! < 600) ink++;
   return png.width > 400 && ink / (png.pixels.length / 4) > 0.005;
