@@ -81,3 +81,9 @@ export {
   type PredictionIndexEntry,
   type PredictionTask,
 } from './experiments/prediction-index.ts';
+
+// Reports: a study's tables and figures, its results page, one run's pictures, the README table
+export { writeReport, type Report, type ReportOptions } from './experiments/report/index.ts';
+export { writeResultsPage, type PageOptions, type ResultsPage } from './experiments/report/page.ts';
+export { writeRunReport, type RunReport } from './experiments/report/run-report.ts';
+export { readmeTable, replaceReadmeTable } from './experiments/report/readme-table.ts';

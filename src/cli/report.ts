@@ -1,28 +1,49 @@
 import { dirname, join } from 'node:path';
 import { UsageError } from '../util/errors.ts';
 import type { StudyInfo } from '../experiments/store.ts';
-import { booleanFlag, stringFlag, type Command } from './command.ts';
+import { booleanFlag, stringFlag, type Command, type CommandContext } from './command.ts';
 
 /**
- * `bitpoint report --db FILE --study NAME --out DIR`: tables (Markdown and HTML, mean ± std over
- * seeds) and d3 figures (standalone SVG) of one study in a results store. The study's question
- * and references are those the last sweep recorded; `--study-file STUDY.json [--quick]` reads them
- * from the study file instead (and names the study), so an edited `reference` needs no sweep.
+ * `bitpoint report` in its four forms:
+ *  - `--db FILE --study NAME --out DIR`: tables (Markdown and HTML, mean ± std over seeds) and d3
+ *    figures (standalone SVG) of one study in a results store. The study's question and references
+ *    are those the last sweep recorded; `--study-file STUDY.json [--quick]` reads them from the
+ *    study file instead (and names the study), so an edited `reference` needs no sweep.
+ *  - `--db FILE --study-file STUDY.json --page DIR`: the study's results page in the repository,
+ *    `DIR/<study>.md` with its figures in `DIR/<study>/` (src/experiments/report/page.ts).
+ *  - `--readme-table [--results DIR] [--into README.md]`: the headline table over every store in
+ *    DIR (default experiments/results), printed, or written between the README's markers.
+ *  - `--run DIR`: the curves and confusion heatmap of one `train` run, into DIR/report.
  */
 export const reportCommand: Command = {
   name: 'report',
-  summary: 'Tables (Markdown, HTML) and d3 SVG plots of a study from its SQLite results store.',
-  usage: 'bitpoint report --db FILE [--study NAME | --study-file STUDY.json [--quick]] [--out DIR] [--json]',
+  summary: 'Tables and d3 SVG figures of a study (or of one run); results pages and the README table from the stores.',
+  usage:
+    'bitpoint report --db FILE [--study NAME | --study-file STUDY.json [--quick]] [--out DIR | --page DIR] [--answer FILE] [--json]\n' +
+    '       bitpoint report --run RUN_DIR [--out DIR] [--json]\n' +
+    '       bitpoint report --readme-table [--results DIR] [--into README.md]',
   flags: {
     db: { type: 'string' },
     study: { type: 'string' },
     'study-file': { type: 'string' },
     quick: { type: 'boolean' },
     out: { type: 'string' },
+    page: { type: 'string' },
+    answer: { type: 'string' },
+    run: { type: 'string' },
+    'readme-table': { type: 'boolean' },
+    results: { type: 'string' },
+    into: { type: 'string' },
   },
   async run(ctx) {
+    const runDir = stringFlag(ctx, 'run');
+    if (runDir) return runReport(ctx, runDir);
+    if (booleanFlag(ctx, 'readme-table')) return readmeTableReport(ctx);
     const dbFile = stringFlag(ctx, 'db');
-    if (!dbFile) throw new UsageError(`report: --db is required\nusage: ${reportCommand.usage}`);
+    if (!dbFile) throw new UsageError(`report: --db, --run or --readme-table is required\nusage: ${reportCommand.usage}`);
+    const pageDir = stringFlag(ctx, 'page');
+    if (pageDir) return pageReport(ctx, dbFile, pageDir);
+    if (stringFlag(ctx, 'answer')) throw new UsageError(`report: --answer goes with --page\nusage: ${reportCommand.usage}`);
     const { ResultsStore } = await import('../experiments/store.ts');
     let study = stringFlag(ctx, 'study');
     const studyFile = stringFlag(ctx, 'study-file');
@@ -53,3 +74,44 @@ export const reportCommand: Command = {
     return 0;
   },
 };
+
+async function pageReport(ctx: CommandContext, dbFile: string, dir: string): Promise<number> {
+  const studyFile = stringFlag(ctx, 'study-file');
+  if (!studyFile) throw new UsageError(`report: --page needs --study-file (the page takes the question and its commands from it)\nusage: ${reportCommand.usage}`);
+  if (stringFlag(ctx, 'out')) throw new UsageError('report: --page and --out are two places for the same report; give one');
+  if (booleanFlag(ctx, 'quick')) throw new UsageError('report: a results page shows the full study; --quick goes with --out');
+  const { writeResultsPage } = await import('../experiments/report/page.ts');
+  const answer = stringFlag(ctx, 'answer');
+  const page = await writeResultsPage({ dbFile, studyFile, dir, ...(answer ? { answerFile: answer } : {}) });
+  if (booleanFlag(ctx, 'json')) {
+    ctx.out(JSON.stringify({ study: page.study, page: page.page, figures: page.figures, answer: page.answerFile, cells: page.data.cells }));
+  } else {
+    ctx.out(`${page.page} (${page.figures.length} figures in ${join(dir, page.study)}/; answer: ${page.answerFile ?? 'not written yet'})`);
+  }
+  return 0;
+}
+
+async function readmeTableReport(ctx: CommandContext): Promise<number> {
+  const { readmeTable, replaceReadmeTable } = await import('../experiments/report/readme-table.ts');
+  const into = stringFlag(ctx, 'into');
+  const table = readmeTable(stringFlag(ctx, 'results') ?? join('experiments', 'results'), into ? dirname(into) : '.');
+  if (into) {
+    replaceReadmeTable(into, table);
+    ctx.log(`report: the results table in ${into} is regenerated`);
+  }
+  if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify({ table, ...(into ? { into } : {}) }));
+  else if (!into) ctx.out(table);
+  return 0;
+}
+
+async function runReport(ctx: CommandContext, runDir: string): Promise<number> {
+  for (const flag of ['db', 'study', 'study-file', 'page', 'readme-table']) {
+    if (ctx.flags[flag] !== undefined) throw new UsageError(`report: --run draws one run; --${flag} belongs to a study report\nusage: ${reportCommand.usage}`);
+  }
+  const { writeRunReport } = await import('../experiments/report/run-report.ts');
+  const out = stringFlag(ctx, 'out');
+  const report = await writeRunReport({ runDir, ...(out ? { outDir: out } : {}) });
+  if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify({ run: report.run, completed: report.completed, files: report.files }));
+  else ctx.out(`${report.run}${report.completed ? '' : ' (not finished)'}: ${report.files.join(', ')}`);
+  return 0;
+}

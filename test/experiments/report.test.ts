@@ -204,10 +204,14 @@ describe('report', () => {
     const out = join(work, 'report');
     const report = await writeReport({ dbFile: db, study: 'synthetic', outDir: out });
     const files = readdirSync(out).filter((f) => f.endsWith('.svg')).sort();
+    const heatmaps = ['fp', 'int4', 'ternary', 'binary', 'prune-50', 'prune-90'].flatMap((m) => ['he_normal', 'laplace'].map((i) => `confusion-pointnet-cls-${m}-${i}.svg`));
     expect(files).toEqual([
       'accuracy-vs-bits.svg',
+      'accuracy-vs-size-pointnet-cls.svg',
+      'accuracy-vs-size-pointnet-seg.svg',
       'accuracy-vs-sparsity-pointnet-cls.svg',
       'accuracy-vs-sparsity-pointnet-seg.svg',
+      ...heatmaps.sort(),
       'curves-pointnet-cls.svg',
       'curves-pointnet-seg.svg',
       'weights-pointnet-cls-he_normal.svg',
@@ -331,5 +335,41 @@ describe('helpers', () => {
     const inverted = orderingCheck([cell('fp', 0.5), cell('int4', 0.8), cell('ternary', 0.75), cell('binary', 0.6)], ['fp', 'int4', 'ternary', 'binary']);
     expect(inverted.holds).toBe(false);
     expect(inverted.message).toMatch(/int4 > fp by 30\.0 points/);
+  });
+});
+
+describe('training curves', () => {
+  it('draw each method once per panel, through the epochs every seed has', async () => {
+    // fp: seed 1 evaluates every epoch, seed 2 every other one; binary: one seed, every epoch
+    const curves = parseStudy({
+      name: 'curves',
+      question: 'Is each series drawn once?',
+      tasks: [{ label: 'cls', model: 'pointnet-vanilla', dataset: 'synth-cls' }],
+      methods: [{ label: 'fp', compress: 'fp' }, { label: 'binary', compress: 'bipointnet', bits: 1, activationBits: 1 }],
+      seeds: [1, 2],
+    });
+    const work = mkdtempSync(join(tmpdir(), 'bitpoint-curves-'));
+    const db = join(work, 'results.sqlite');
+    const store = ResultsStore.open(db);
+    const runs = expandStudy(curves).filter((run) => run.method.label === 'fp' || run.seed === 1);
+    store.plan(runs);
+    for (const run of runs) {
+      const evaluated = (epoch: number) => run.seed === 1 || epoch % 2 === 1;
+      const final = { task: 'classification' as const, samples: 10, overall_accuracy: 0.8, mean_class_accuracy: 0.8 };
+      store.markRunning(run.configHash, `runs/${run.name}`);
+      store.recordCompleted(run.configHash, {
+        task: 'classification', environment: {}, final, best: { epoch: 5, metric: 0.8 }, epochs: 6, durationSeconds: 1, histograms: [],
+        compression: { packedBytes: null, float32Bytes: null, compressionRatio: null, measuredSparsity: null, summary: null },
+        history: [0, 1, 2, 3, 4, 5].map((epoch) => ({ epoch, train_loss: 2 - epoch * 0.2 + run.seed * 0.01, train_accuracy: 0.5, learning_rate: 0.001, samples_per_s: 1, seconds: 1, ...(evaluated(epoch) ? { test: { ...final, overall_accuracy: 0.5 + epoch * 0.05 } } : {}) })),
+      });
+    }
+    store.close();
+    const report = await writeReport({ dbFile: db, study: 'curves', outDir: join(work, 'report') });
+    const svg = report.plots.find((p) => p.file === 'curves-cls.svg')!.svg;
+    const attribute = (tag: string, name: string) => new RegExp(`${name}="([^"]*)"`).exec(tag)![1]!;
+    const paths = [...svg.matchAll(/<path [^>]*class="series"[^>]*>/g)].map(([tag]) => ({ series: attribute(tag, 'data-series'), vertices: attribute(tag, ' d').split(/[ML]/).filter(Boolean).length }));
+    // loss panel, then metric panel: one path per method in each
+    expect(paths.map((p) => p.series)).toEqual(['fp', 'binary', 'fp', 'binary']);
+    expect(paths.map((p) => p.vertices)).toEqual([6, 6, 3, 6]); // fp's metric: epochs 2, 4, 6, which both seeds evaluated
   });
 });

@@ -30,15 +30,18 @@ export interface ConfusionCell {
   pairs: ConfusedPair[];
 }
 
-interface Summed {
+/** A cell's test confusion matrices summed over its completed runs (rows: true class). */
+export interface SummedConfusion {
+  /** The cell's first run (task, method, initializer). */
+  first: RunRow;
   names: string[];
   matrix: number[][];
   runs: number;
 }
 
-/** The most confused pairs of every classification cell, in the order the rows come. */
-export function confusedPairs(rows: readonly RunRow[], references: References, top = 3): ConfusionCell[] {
-  const groups = new Map<string, { first: RunRow; summed: Summed }>();
+/** Per report cell (cellKey), its runs' final confusion matrices summed; runs without one are skipped. */
+export function summedConfusions(rows: readonly RunRow[]): Map<string, SummedConfusion> {
+  const groups = new Map<string, SummedConfusion>();
   for (const row of rows) {
     const final = row.status === 'completed' ? row.final : null;
     const matrix = final?.confusion_matrix;
@@ -47,18 +50,25 @@ export function confusedPairs(rows: readonly RunRow[], references: References, t
     const key = cellKey(row);
     const group = groups.get(key);
     if (!group) {
-      groups.set(key, { first: row, summed: { names, matrix: matrix.map((r) => [...r]), runs: 1 } });
-    } else if (sameNames(group.summed.names, names)) {
-      matrix.forEach((r, i) => r.forEach((v, j) => (group.summed.matrix[i]![j]! += v)));
-      group.summed.runs++;
+      groups.set(key, { first: row, names, matrix: matrix.map((r) => [...r]), runs: 1 });
+    } else if (sameNames(group.names, names)) {
+      matrix.forEach((r, i) => r.forEach((v, j) => (group.matrix[i]![j]! += v)));
+      group.runs++;
     }
   }
+  return groups;
+}
+
+/** The most confused pairs of every classification cell, in the order the rows come. */
+export function confusedPairs(rows: readonly RunRow[], references: References, top = 3): ConfusionCell[] {
+  const groups = summedConfusions(rows);
   const cells: ConfusionCell[] = [];
-  for (const { first, summed } of groups.values()) {
+  for (const summed of groups.values()) {
+    const first = summed.first;
     const own = referenceOf(references, first.method);
     const reference = own !== first.method ? own : null;
     const referenceGroup = reference ? groups.get(cellKey({ ...first, method: reference })) : undefined;
-    const referenceSummed = referenceGroup && sameNames(referenceGroup.summed.names, summed.names) ? referenceGroup.summed : null;
+    const referenceSummed = referenceGroup && sameNames(referenceGroup.names, summed.names) ? referenceGroup : null;
     const pairs: ConfusedPair[] = [];
     for (let i = 0; i < summed.names.length; i++) {
       for (let j = i + 1; j < summed.names.length; j++) {
@@ -86,7 +96,7 @@ export function confusedPairs(rows: readonly RunRow[], references: References, t
   return cells;
 }
 
-function pairErrors(summed: Summed, i: number, j: number): number {
+function pairErrors(summed: SummedConfusion, i: number, j: number): number {
   return summed.matrix[i]![j]! + summed.matrix[j]![i]!;
 }
 

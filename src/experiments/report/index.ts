@@ -5,6 +5,9 @@
  *
  *   const report = await writeReport({ dbFile: 'runs/bit-width/results.sqlite', study: 'bit-width', outDir: 'runs/bit-width/report' });
  *   console.log(report.markdownTable);
+ *
+ * `buildReport` computes the same numbers, tables and figures without writing anything; the
+ * study's results page (page.ts) and the README's table (readme-table.ts) are built from it.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,7 +45,22 @@ export interface Report {
 
 export class ReportError extends BitpointError {}
 
-export async function writeReport(options: ReportOptions): Promise<Report> {
+/** Everything a report shows, computed from the store (nothing written yet). */
+export interface ReportData {
+  study: string;
+  info: StudyInfo | null;
+  references: References;
+  rows: RunRow[];
+  cells: Cell[];
+  confusions: ConfusionCell[];
+  plots: Plot[];
+  table: Table;
+  confusionsTable: Table;
+  problems: Table;
+}
+
+/** `figures: false` skips drawing (a table only needs the numbers). */
+export function buildReport(options: Omit<ReportOptions, 'outDir'> & { figures?: boolean }): ReportData {
   const store = ResultsStore.open(options.dbFile, { readonly: true });
   try {
     const rows = store.runs({ study: options.study }).filter((row) => !options.only || options.only.has(row.config_hash));
@@ -53,30 +71,44 @@ export async function writeReport(options: ReportOptions): Promise<Report> {
     const info = options.info ?? store.studyInfo(options.study);
     const references: References = { study: info?.reference ?? null, methods: info?.references };
     const cells = aggregate(rows, references);
-    const plots = allPlots({ cells, rows, epochs: (hash) => store.epochs(hash), histograms: (hash) => store.histograms(hash) });
-    await mkdir(options.outDir, { recursive: true });
-    const files: string[] = [];
-    for (const plot of plots) {
-      await writeFile(join(options.outDir, plot.file), plot.svg);
-      files.push(join(options.outDir, plot.file));
-    }
-    const table = resultsTable(cells, references.study);
+    const plots = options.figures === false ? [] : allPlots({ cells, rows, epochs: (hash) => store.epochs(hash), histograms: (hash) => store.histograms(hash) });
     const confusions = inCellOrder(confusedPairs(rows, references), cells);
-    const confusionsTable = confusionTable(confusions);
-    const problems = problemRows(rows);
-    const markdown = renderMarkdown(options, info, table, confusionsTable, problems, plots, rows);
-    const html = renderHtml(options, info, table, confusionsTable, problems, plots, rows);
-    await writeFile(join(options.outDir, 'report.md'), markdown);
-    await writeFile(join(options.outDir, 'index.html'), html);
-    await writeFile(join(options.outDir, 'report.json'), `${JSON.stringify({ study: options.study, info, cells, confusions }, null, 2)}\n`);
-    files.push(join(options.outDir, 'report.md'), join(options.outDir, 'index.html'), join(options.outDir, 'report.json'));
-    return { study: options.study, info, cells, confusions, rows, plots, markdownTable: markdownOf(table), files };
+    return {
+      study: options.study,
+      info,
+      references,
+      rows,
+      cells,
+      confusions,
+      plots,
+      table: resultsTable(cells, references.study),
+      confusionsTable: confusionTable(confusions),
+      problems: problemRows(rows),
+    };
   } finally {
     store.close();
   }
 }
 
-interface Table {
+export async function writeReport(options: ReportOptions): Promise<Report> {
+  const data = buildReport(options);
+  const { info, table, confusionsTable, problems, plots, rows, cells, confusions } = data;
+  await mkdir(options.outDir, { recursive: true });
+  const files: string[] = [];
+  for (const plot of plots) {
+    await writeFile(join(options.outDir, plot.file), plot.svg);
+    files.push(join(options.outDir, plot.file));
+  }
+  const markdown = renderMarkdown(options, info, table, confusionsTable, problems, plots, rows);
+  const html = renderHtml(options, info, table, confusionsTable, problems, plots, rows);
+  await writeFile(join(options.outDir, 'report.md'), markdown);
+  await writeFile(join(options.outDir, 'index.html'), html);
+  await writeFile(join(options.outDir, 'report.json'), `${JSON.stringify({ study: options.study, info, cells, confusions }, null, 2)}\n`);
+  files.push(join(options.outDir, 'report.md'), join(options.outDir, 'index.html'), join(options.outDir, 'report.json'));
+  return { study: options.study, info, cells, confusions, rows, plots, markdownTable: markdownOf(table), files };
+}
+
+export interface Table {
   header: string[];
   rows: string[][];
 }
@@ -150,7 +182,7 @@ function confusionTable(cells: ConfusionCell[]): Table {
   };
 }
 
-const CONFUSIONS_NOTE =
+export const CONFUSIONS_NOTE =
   'Test errors between two classes in either direction, per run (summed over the seeds, divided by the runs); in brackets the reference method’s errors on the same pair.';
 
 function problemRows(rows: RunRow[]): Table {
@@ -160,14 +192,14 @@ function problemRows(rows: RunRow[]): Table {
   };
 }
 
-function markdownOf(table: Table): string {
+export function markdownOf(table: Table): string {
   const escape = (s: string) => s.replace(/\|/g, '\\|');
   const lines = [`| ${table.header.map(escape).join(' | ')} |`, `|${table.header.map(() => '---').join('|')}|`];
   for (const row of table.rows) lines.push(`| ${row.map(escape).join(' | ')} |`);
   return lines.join('\n');
 }
 
-function summaryLine(rows: RunRow[]): string {
+export function summaryLine(rows: RunRow[]): string {
   const count = (status: string) => rows.filter((r) => r.status === status).length;
   const seconds = rows.reduce((sum, r) => sum + (r.status === 'completed' ? (r.duration_s ?? 0) : 0), 0);
   const backends = [...new Set(rows.map((r) => (r.environment?.['backend'] as string | undefined) ?? null).filter(Boolean))].join(', ');

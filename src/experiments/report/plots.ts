@@ -1,14 +1,21 @@
 /**
  * The report's figures, each a standalone SVG drawn with d3 from the store's numbers:
- *  - accuracy vs bits, one line per task (quantization-only methods, mean ± std over seeds);
+ *  - accuracy retained vs bits, one line per task (methods without pruning, mean ± std over
+ *    seeds; retained % of the reference, so tasks of different accuracy share one axis);
  *  - accuracy vs sparsity per task, one line per initializer (and method family);
- *  - training curves per task: train loss and the test metric per epoch, one line per method;
+ *  - accuracy vs packed size per task with its Pareto front (pareto.ts);
+ *  - training curves per task: train loss and the test metric per epoch, one line per method (curves.ts);
+ *  - a confusion-matrix heatmap per classification method (heatmap.ts);
  *  - weight histograms per task and initializer: initial, trained latent and effective
  *    (masked + quantized) weights of every method, all weight layers together.
  */
 import * as d3 from 'd3';
 import type { EpochRow, RunRow, WeightHistogram } from '../store.ts';
-import { formatBits, metricTitle, stat, type Cell } from './aggregate.ts';
+import { cellKey, formatBits, metricTitle, type Cell, type Stat } from './aggregate.ts';
+import { summedConfusions } from './confusions.ts';
+import { trainingCurves } from './curves.ts';
+import { confusionHeatmap } from './heatmap.ts';
+import { accuracyVsSize } from './pareto.ts';
 import { drawAxes, drawLegend, Figure, legendRows, PALETTE } from './svg.ts';
 
 export interface Plot {
@@ -35,6 +42,8 @@ export function allPlots(data: PlotData): Plot[] {
     const cells = data.cells.filter((c) => c.task_label === task);
     const sparsity = accuracyVsSparsity(task, cells);
     if (sparsity) plots.push(sparsity);
+    const size = accuracyVsSize(task, cells);
+    if (size) plots.push(size);
     const curves = trainingCurves(task, cells, data);
     if (curves) plots.push(curves);
     for (const initializer of [...new Set(cells.map((c) => c.initializer))]) {
@@ -42,7 +51,29 @@ export function allPlots(data: PlotData): Plot[] {
       if (histograms) plots.push(histograms);
     }
   }
+  plots.push(...confusionHeatmaps(data));
   return plots;
+}
+
+/** One heatmap per classification cell, in the order of the results table. */
+export function confusionHeatmaps(data: Pick<PlotData, 'cells' | 'rows'>): Plot[] {
+  const summed = summedConfusions(data.rows);
+  const withInitializer = new Set(data.cells.map((c) => c.initializer)).size > 1;
+  return data.cells.flatMap((cell) => {
+    const confusion = summed.get(cellKey(cell));
+    if (!confusion) return [];
+    const name = withInitializer ? `${cell.task_label} · ${cell.method} · ${cell.initializer}` : `${cell.task_label} · ${cell.method}`;
+    return [
+      confusionHeatmap({
+        file: `confusion-${fileSafe(cell.task_label)}-${fileSafe(cell.method)}${withInitializer ? `-${fileSafe(cell.initializer)}` : ''}.svg`,
+        title: `${name}: confusion matrix`,
+        subtitle: `test set, ${confusion.runs} run${confusion.runs === 1 ? '' : 's'} summed; each row: where that class's samples went (% of the row)`,
+        caption: `Where ${cell.method} sends each class of ${cell.task_label}'s test set (rows: true class, % of its samples; the diagonal is correct), summed over ${confusion.runs} run${confusion.runs === 1 ? '' : 's'}.`,
+        names: confusion.names,
+        matrix: confusion.matrix,
+      }),
+    ];
+  });
 }
 
 export function fileSafe(text: string): string {
@@ -63,11 +94,19 @@ function yDomain(values: Array<{ mean: number; std: number }>): [number, number]
   return [Math.max(0, lo - pad), Math.min(1, hi + pad)];
 }
 
-/** Accuracy vs weight bits: x = quantization methods ordered by bits (descending), a line per task. */
+/**
+ * Accuracy retained vs weight bits: x = methods without pruning ordered by bits (descending), a
+ * line per task. y is each method's metric as a percentage of its reference's (per seed, then
+ * mean ± std), so a classification and a segmentation task share one axis; without a reference
+ * run the plot falls back to the metric itself.
+ */
 export function accuracyVsBits(allCells: Cell[]): Plot | null {
   const cells = allCells.filter((c) => c.sparsity === 0);
   const methods = [...new Map(cells.map((c) => [c.method, c.bits])).entries()].sort((a, b) => b[1] - a[1]).map(([m]) => m);
   if (methods.length < 2) return null;
+  const retained = cells.every((c) => c.retained !== null);
+  const valueOf = (c: Cell): Stat => (retained ? c.retained! : c.metric);
+  const references = [...new Set(cells.map((c) => c.reference).filter((r): r is string => r !== null))];
   const initializers = [...new Set(cells.map((c) => c.initializer))];
   const seriesKey = (c: Cell) => (initializers.length > 1 ? `${c.task_label} · ${c.initializer}` : c.task_label);
   const series = d3.groups(cells, seriesKey);
@@ -75,16 +114,19 @@ export function accuracyVsBits(allCells: Cell[]): Plot | null {
   const plotWidth = width - 100;
   const legend = legendRows(series.map(([k]) => k), plotWidth);
   const height = 420 + legend * 18;
-  const figure = new Figure(width, height, 'Accuracy vs weight bits', 'mean ± std over seeds; x: methods without pruning, ordered by weight bits');
+  const title = retained ? 'Accuracy retained vs weight bits' : 'Accuracy vs weight bits';
+  const figure = new Figure(width, height, title, `mean ± std over seeds; x: methods without pruning, ordered by weight bits${retained ? `; y: % of ${references.join(' / ')} (paired by seed)` : ''}`);
   const box = { x: 70, y: 60 + legend * 18, width: plotWidth, height: 290 };
   const g = figure.panel(box);
   const bitsOf = new Map(cells.map((c) => [c.method, c.bits]));
   const x = d3.scalePoint<string>().domain(methods).range([0, box.width]).padding(0.4);
-  const y = d3.scaleLinear().domain(yDomain(cells.map((c) => c.metric))).range([box.height, 0]).nice();
-  drawAxes(g, box, x, y, { x: 'method (weight bits)', y: `${metricLabel(cells)}` }, {
+  const values = cells.map(valueOf);
+  const y = retained ? d3.scaleLinear().domain(retainedDomain(values)).range([box.height, 0]).nice() : d3.scaleLinear().domain(yDomain(values)).range([box.height, 0]).nice();
+  drawAxes(g, box, x, y, { x: 'method (weight bits)', y: retained ? `${metricLabel(cells).replace(/ \(%\)/g, '')} retained (% of ${references.join(' / ')})` : metricLabel(cells) }, {
     xTickFormat: (m: string) => `${String(m)} (${formatBits(bitsOf.get(String(m)) ?? 32)})`,
     yTickFormat: percent,
   });
+  if (retained) g.append('line').attr('x1', 0).attr('x2', box.width).attr('y1', y(1)).attr('y2', y(1)).attr('stroke', '#888').attr('stroke-dasharray', '3,3');
   series.forEach(([, items], i) => {
     const color = PALETTE[i % PALETTE.length]!;
     const points = methods.map((m) => items.find((c) => c.method === m)).filter((c): c is Cell => c !== undefined);
@@ -94,25 +136,41 @@ export function accuracyVsBits(allCells: Cell[]): Plot | null {
     for (let k = 0; k + 1 < points.length; k++) {
       const [a, b] = [points[k]!, points[k + 1]!];
       const adjacent = methods.indexOf(b.method) - methods.indexOf(a.method) === 1;
-      const segment = g.append('line').attr('x1', xOf(a)).attr('y1', y(a.metric.mean)).attr('x2', xOf(b)).attr('y2', y(b.metric.mean)).attr('stroke', color).attr('stroke-width', 2.5);
+      const segment = g.append('line').attr('x1', xOf(a)).attr('y1', y(valueOf(a).mean)).attr('x2', xOf(b)).attr('y2', y(valueOf(b).mean)).attr('stroke', color).attr('stroke-width', 2.5);
       if (!adjacent) segment.attr('stroke-dasharray', '4,5').attr('stroke-opacity', 0.6);
     }
-    errorBars(g, points, xOf, y, color);
+    errorBars(g, points, xOf, y, color, valueOf);
   });
   drawLegend(figure.svg, series.map(([k], i) => ({ label: k, color: PALETTE[i % PALETTE.length]! })), 70, 62, plotWidth);
-  return { file: 'accuracy-vs-bits.svg', title: 'Accuracy vs weight bits', caption: 'Each task’s test metric for every method without pruning, ordered by weight bits; error bars are ±1 std over seeds; a dashed line passes over methods the task did not run.', svg: figure.toString() };
+  return {
+    file: 'accuracy-vs-bits.svg',
+    title,
+    caption: retained
+      ? `Each task’s test metric as a percentage of its reference method’s (${references.join(', ')}; per seed, then mean), for every method without pruning, ordered by weight bits; error bars are ±1 std over seeds; a dashed line passes over methods the task did not run.`
+      : 'Each task’s test metric for every method without pruning, ordered by weight bits; error bars are ±1 std over seeds; a dashed line passes over methods the task did not run.',
+    svg: figure.toString(),
+  };
 }
 
-function errorBars(g: d3.Selection<SVGGElement, unknown, null, undefined>, cells: Cell[], xOf: (c: Cell) => number, y: d3.ScaleLinear<number, number>, color: string): void {
+/** The retained axis always shows 100 % (the reference) and the lowest value. */
+function retainedDomain(values: Stat[]): [number, number] {
+  const lo = d3.min(values, (v) => v.mean - v.std) ?? 0;
+  const hi = Math.max(1, d3.max(values, (v) => v.mean + v.std) ?? 1);
+  const pad = Math.max(0.02, (hi - lo) * 0.08);
+  return [Math.max(0, lo - pad), hi + pad];
+}
+
+function errorBars(g: d3.Selection<SVGGElement, unknown, null, undefined>, cells: Cell[], xOf: (c: Cell) => number, y: d3.ScaleLinear<number, number>, color: string, valueOf: (c: Cell) => Stat = (c) => c.metric): void {
   for (const c of cells) {
     const cx = xOf(c);
-    if (c.metric.n > 1) {
-      g.append('line').attr('x1', cx).attr('x2', cx).attr('y1', y(c.metric.mean - c.metric.std)).attr('y2', y(c.metric.mean + c.metric.std)).attr('stroke', color).attr('stroke-width', 1.5);
-      for (const v of [c.metric.mean - c.metric.std, c.metric.mean + c.metric.std]) {
-        g.append('line').attr('x1', cx - 4).attr('x2', cx + 4).attr('y1', y(v)).attr('y2', y(v)).attr('stroke', color).attr('stroke-width', 1.5);
+    const v = valueOf(c);
+    if (v.n > 1) {
+      g.append('line').attr('x1', cx).attr('x2', cx).attr('y1', y(v.mean - v.std)).attr('y2', y(v.mean + v.std)).attr('stroke', color).attr('stroke-width', 1.5);
+      for (const end of [v.mean - v.std, v.mean + v.std]) {
+        g.append('line').attr('x1', cx - 4).attr('x2', cx + 4).attr('y1', y(end)).attr('y2', y(end)).attr('stroke', color).attr('stroke-width', 1.5);
       }
     }
-    g.append('circle').attr('cx', cx).attr('cy', y(c.metric.mean)).attr('r', 4).attr('fill', color).attr('stroke', '#fff');
+    g.append('circle').attr('cx', cx).attr('cy', y(v.mean)).attr('r', 4).attr('fill', color).attr('stroke', '#fff');
   }
 }
 
@@ -165,65 +223,6 @@ export function accuracyVsSparsity(task: string, cells: Cell[]): Plot | null {
     caption: `Test metric of ${task} against the fraction of weights pruned, one line per initializer${families.length > 1 ? ' and method family' : ''}.`,
     svg: figure.toString(),
   };
-}
-
-/** Train loss and test metric per epoch (mean over seeds), one line per method, first initializer. */
-export function trainingCurves(task: string, cells: Cell[], data: PlotData): Plot | null {
-  const initializer = cells[0]?.initializer;
-  const shown = cells.filter((c) => c.initializer === initializer);
-  const curves = shown.map((cell) => {
-    const runs = data.rows.filter((r) => r.status === 'completed' && r.task_label === task && r.method === cell.method && r.initializer === initializer);
-    const byEpoch = new Map<number, { loss: number[]; metric: number[] }>();
-    for (const run of runs) {
-      for (const e of data.epochs(run.config_hash)) {
-        const entry = byEpoch.get(e.epoch) ?? { loss: [], metric: [] };
-        if (e.train_loss !== null) entry.loss.push(e.train_loss);
-        if (e.test_metric !== null) entry.metric.push(e.test_metric);
-        byEpoch.set(e.epoch, entry);
-      }
-    }
-    const epochs = [...byEpoch.entries()].sort((a, b) => a[0] - b[0]);
-    return {
-      method: cell.method,
-      loss: epochs.filter(([, v]) => v.loss.length).map(([epoch, v]) => ({ epoch: epoch + 1, value: stat(v.loss).mean })),
-      metric: epochs.filter(([, v]) => v.metric.length).map(([epoch, v]) => ({ epoch: epoch + 1, value: stat(v.metric).mean })),
-    };
-  });
-  if (!curves.some((c) => c.loss.length > 0)) return null;
-  const width = 900;
-  const legend = legendRows(curves.map((c) => c.method), width - 100);
-  const figure = new Figure(width, 400 + legend * 18, `${task}: training curves`, `mean over seeds${new Set(cells.map((c) => c.initializer)).size > 1 ? `; initializer ${initializer}` : ''}`);
-  const top = 60 + legend * 18;
-  const panelWidth = (width - 70 * 2 - 60) / 2;
-  const maxEpoch = d3.max(curves.flatMap((c) => c.loss.map((p) => p.epoch))) ?? 1;
-  const x = d3.scaleLinear().domain([1, Math.max(2, maxEpoch)]).range([0, panelWidth]);
-  const epochTicks = Math.min(maxEpoch, 8);
-  const panels: Array<{ key: 'loss' | 'metric'; label: string; format?: (v: d3.NumberValue) => string }> = [
-    { key: 'loss', label: 'train loss' },
-    { key: 'metric', label: `test ${metricLabel(shown)}`, format: percent },
-  ];
-  panels.forEach((panel, p) => {
-    const box = { x: 70 + p * (panelWidth + 90), y: top, width: panelWidth, height: 270 };
-    const g = figure.panel(box);
-    const values = curves.flatMap((c) => c[panel.key].map((v) => v.value));
-    const lo = d3.min(values) ?? 0;
-    const hi = d3.max(values) ?? 1;
-    const pad = Math.max((hi - lo) * 0.1, 0.02);
-    const y = d3.scaleLinear().domain([Math.max(0, lo - pad), hi + pad]).range([box.height, 0]).nice();
-    drawAxes(g, box, x, y, { x: 'epoch', y: panel.label }, { xTicks: epochTicks, xTickFormat: d3.format('d'), ...(panel.format ? { yTickFormat: panel.format } : {}) });
-    curves.forEach((curve, i) => {
-      const points = curve[panel.key];
-      const color = PALETTE[i % PALETTE.length]!;
-      const line = d3
-        .line<{ epoch: number; value: number }>()
-        .x((d) => x(d.epoch))
-        .y((d) => y(d.value));
-      g.append('path').attr('d', line(points)).attr('fill', 'none').attr('stroke', color).attr('stroke-width', 2);
-      for (const point of points) g.append('circle').attr('cx', x(point.epoch)).attr('cy', y(point.value)).attr('r', 2.5).attr('fill', color);
-    });
-  });
-  drawLegend(figure.svg, curves.map((c, i) => ({ label: c.method, color: PALETTE[i % PALETTE.length]! })), 70, 62, width - 100);
-  return { file: `curves-${fileSafe(task)}.svg`, title: `${task}: training curves`, caption: `Train loss and test ${metricLabel(shown)} per epoch for each method of ${task} (mean over seeds).`, svg: figure.toString() };
 }
 
 const KINDS: Array<{ kind: WeightHistogram['kind']; title: string; color: string }> = [

@@ -14,6 +14,14 @@ export const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 /** Tableau 10: distinguishable series colours. */
 export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
+/**
+ * The dash pattern of the i-th series: solid for the first ten (one palette colour each), then
+ * dashed and dotted, so an eleventh series does not pass for the first one drawn again.
+ */
+export function seriesDash(i: number): string | null {
+  return [null, '7,4', '2,3'][Math.floor(i / PALETTE.length) % 3]!;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySelection = d3.Selection<any, unknown, null, undefined>;
 
@@ -67,12 +75,13 @@ export function drawAxes<X extends d3.AxisDomain>(
   x: d3.AxisScale<X>,
   y: d3.AxisScale<d3.NumberValue>,
   labels: { x: string; y: string },
-  options: { xTickFormat?: (value: X) => string; yTickFormat?: (value: d3.NumberValue) => string; xTicks?: number; yTicks?: number } = {},
+  options: { xTickFormat?: (value: X) => string; yTickFormat?: (value: d3.NumberValue) => string; xTicks?: number; xTickValues?: X[]; yTicks?: number } = {},
 ): void {
   const yAxis = d3.axisLeft(y).ticks(options.yTicks ?? 5);
   if (options.yTickFormat) yAxis.tickFormat(options.yTickFormat);
   const xAxis = d3.axisBottom(x).ticks(options.xTicks ?? 6);
   if (options.xTickFormat) xAxis.tickFormat(options.xTickFormat);
+  if (options.xTickValues) xAxis.tickValues(options.xTickValues);
   g.append('g')
     .attr('class', 'grid')
     .call(d3.axisLeft(y).ticks(options.yTicks ?? 5).tickSize(-box.width).tickFormat(() => ''))
@@ -90,7 +99,7 @@ export function drawAxes<X extends d3.AxisDomain>(
 }
 
 /** A legend: coloured swatches with labels, in rows from (x, y). */
-export function drawLegend(g: AnySelection, entries: Array<{ label: string; color: string; dashed?: boolean }>, x: number, y: number, maxWidth: number): void {
+export function drawLegend(g: AnySelection, entries: Array<{ label: string; color: string; dashed?: boolean; dash?: string | null }>, x: number, y: number, maxWidth: number): void {
   let cx = x;
   let cy = y;
   for (const entry of entries) {
@@ -100,7 +109,8 @@ export function drawLegend(g: AnySelection, entries: Array<{ label: string; colo
       cy += 18;
     }
     const line = g.append('line').attr('x1', cx).attr('x2', cx + 20).attr('y1', cy - 4).attr('y2', cy - 4).attr('stroke', entry.color).attr('stroke-width', 3);
-    if (entry.dashed) line.attr('stroke-dasharray', '5,3');
+    if (entry.dash) line.attr('stroke-dasharray', entry.dash);
+    else if (entry.dashed) line.attr('stroke-dasharray', '5,3');
     g.append('text').attr('x', cx + 26).attr('y', cy).attr('fill', '#222').attr('font-size', 11).text(entry.label);
     cx += width;
   }
