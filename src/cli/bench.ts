@@ -3,13 +3,13 @@ import { UsageError } from '../util/errors.ts';
 import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts';
 
 /**
- * `bitpoint bench <train|load|infer> [--json]`: performance targets as benchmarks that print JSON.
+ * `bitpoint bench <train|load|infer|queue> [--json]`: performance targets as benchmarks that print JSON.
  * Never run from the test suite; figures in notes and the README come from here.
  */
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'Run a benchmark and print its figures (one JSON object with --json).',
-  usage: 'bitpoint bench <train|load|infer> [--model NAME] [--compress P] [--run DIR] [--kernels auto|wasm|js] [--batch-size N] [--points N] [--steps N] [--workers N] [--backend B] [--json]',
+  usage: 'bitpoint bench <train|load|infer|queue> [--model NAME] [--compress P] [--run DIR] [--kernels auto|wasm|js] [--batch-size N] [--points N] [--steps N] [--workers N] [--backend B] [--json]',
   flags: {
     model: { type: 'string' },
     'batch-size': { type: 'string' },
@@ -56,8 +56,11 @@ export const benchCommand: Command = {
         kernels,
         log: ctx.log,
       });
+    } else if (which === 'queue') {
+      const { runQueueBenchmark, QUEUE_BENCHMARK_DEFAULTS: d } = await import('../../bench/queue.ts');
+      result = await runQueueBenchmark({ pickups: numberFlag(ctx, 'steps', { integer: true, min: 1 }) ?? d.pickups, runs: d.runs, log: ctx.log });
     } else {
-      throw new UsageError(`bench: say which benchmark: train, load or infer\nusage: ${benchCommand.usage}`);
+      throw new UsageError(`bench: say which benchmark: train, load, infer or queue\nusage: ${benchCommand.usage}`);
     }
     if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify(result));
     else for (const [key, value] of Object.entries(result)) ctx.out(`${key}: ${Array.isArray(value) ? value.join(', ') : value}`);

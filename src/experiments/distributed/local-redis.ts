@@ -1,7 +1,8 @@
 /**
- * A real Redis for the queue tests: Debian's `redis-server` on 127.0.0.1, on a free port, with its
- * own temporary data folder and the append-only file on (as the docs tell users to run it). No
- * test depends on a Redis that is already running.
+ * A throwaway Redis on this machine, for the queue's tests and `bench queue`: Debian's
+ * `redis-server` on 127.0.0.1, on a free port, with its own temporary data folder and the
+ * append-only file on (as docs/scaling-out.md tells users to run it). Nothing depends on a Redis
+ * that is already running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -9,8 +10,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { QueueError } from './connection.ts';
 
-export interface TestRedis {
+export interface LocalRedis {
   port: number;
   dir: string;
   url: string;
@@ -31,7 +33,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+export async function startLocalRedis(options: { password?: string } = {}): Promise<LocalRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bitpoint-redis-'));
   let server: ChildProcess | null = null;
@@ -39,6 +41,8 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no'];
     if (options.password) args.push('--requirepass', options.password);
     const child = spawn('redis-server', args, { stdio: 'ignore' });
+    let missing = false;
+    child.on('error', () => (missing = true));
     server = child;
     const client = new Redis({ port, host: '127.0.0.1', password: options.password, lazyConnect: true, retryStrategy: () => null });
     client.on('error', () => {});
@@ -47,7 +51,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
         await client.connect();
         if ((await client.ping()) === 'PONG') break;
       } catch {
-        if (child.exitCode !== null || tries > 200) throw new Error(`redis-server on port ${port} did not start`);
+        if (missing || child.exitCode !== null || tries > 600) throw new QueueError(`redis-server on port ${port} did not start (is Debian's redis-server installed?)`);
         await new Promise((r) => setTimeout(r, 50));
       }
     }
