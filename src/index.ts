@@ -71,3 +71,9 @@ export { Engine, type EngineInput, type EngineOptions } from './deploy/engine/en
 export { createEngineKernels, type KernelChoice } from './deploy/engine/select-kernels.ts';
 export { EnginePool } from './deploy/engine/pool.ts';
 export { floatParameterBytes } from './deploy/sizes.ts';
+
+// Distributed sweeps: a Redis (BullMQ) queue of runs, workers, and the coordinator (docs/scaling-out.md)
+export { runDistributedSweep, type DistributedSweepOptions } from './experiments/distributed/coordinator.ts';
+export { startRunWorker, type RunWorker, type RunWorkerOptions } from './experiments/distributed/worker.ts';
+export { parseQueueUrl, QueueError, type QueueConnection } from './experiments/distributed/connection.ts';
+export { DEFAULT_TIMINGS, type QueueTimings } from './experiments/distributed/timings.ts';
