@@ -74,13 +74,15 @@ function redactUrlText(text: string): string {
  */
 export async function connectRedis(connection: QueueConnection, timeoutMs = 10_000): Promise<Redis> {
   const client = new Redis({ ...connection.options, lazyConnect: true, connectTimeout: timeoutMs, retryStrategy: () => null });
-  client.on('error', () => {}); // reported by connect() below
+  // The cause (e.g. WRONGPASS) comes as an 'error' event; connect() itself only says the connection closed.
+  let cause: Error | null = null;
+  client.on('error', (error: Error) => (cause ??= error));
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
     client.disconnect();
-    throw new QueueError(`cannot use the queue at ${connection.display}: ${connection.redactSecret((error as Error).message)}`);
+    throw new QueueError(`cannot use the queue at ${connection.display}: ${connection.redactSecret((cause ?? (error as Error)).message)}`);
   }
   // From now on a lost connection is retried (a Redis restart must not stop a sweep).
   client.options.retryStrategy = (times) => Math.min(times * 200, 2000);
