@@ -87,3 +87,9 @@ export { writeReport, type Report, type ReportOptions } from './experiments/repo
 export { writeResultsPage, type PageOptions, type ResultsPage } from './experiments/report/page.ts';
 export { writeRunReport, type RunReport } from './experiments/report/run-report.ts';
 export { readmeTable, replaceReadmeTable } from './experiments/report/readme-table.ts';
+
+// Distributed sweeps: a Redis (BullMQ) queue of runs, workers, and the coordinator (docs/scaling-out.md)
+export { runDistributedSweep, type DistributedSweepOptions } from './experiments/distributed/coordinator.ts';
+export { startRunWorker, type RunWorker, type RunWorkerOptions } from './experiments/distributed/worker.ts';
+export { parseQueueUrl, QueueError, type QueueConnection } from './experiments/distributed/connection.ts';
+export { DEFAULT_TIMINGS, type QueueTimings } from './experiments/distributed/timings.ts';

@@ -3,17 +3,18 @@ import { UsageError } from '../util/errors.ts';
 import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts';
 
 /**
- * `bitpoint bench <train|epoch|load|infer> [--json]`: performance targets as benchmarks that print
+ * `bitpoint bench <train|epoch|load|infer|queue> [--json]`: performance targets as benchmarks that print
  * JSON (docs/speed.md says what each measures). Figures in notes and the README come from here.
  */
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'Run a benchmark and print its figures (one JSON object with --json).',
   usage:
-    'bitpoint bench <train|epoch|load|infer> [--model NAME] [--compress P] [--batch-size N] [--points N] [--workers N] [--backend B] [--json]\n' +
+    'bitpoint bench <train|epoch|load|infer|queue> [--model NAME] [--compress P] [--batch-size N] [--points N] [--workers N] [--backend B] [--json]\n' +
     '  train: [--steps N] [--leak-check-steps N] [--gemm-ms MS] [--torch SCRIPT]\n' +
     '  epoch: [--dataset PATH] [--max-steps N] [--train-size N] [--test-size N] [--generated-root DIR]\n' +
-    '  infer: [--run DIR] [--kernels auto|wasm|js]',
+    '  infer: [--run DIR] [--kernels auto|wasm|js]\n' +
+    '  queue: [--steps N] (enqueue-to-start latency against a local redis-server)',
   flags: {
     model: { type: 'string' },
     'batch-size': { type: 'string' },
@@ -88,8 +89,11 @@ export const benchCommand: Command = {
         kernels,
         log: ctx.log,
       });
+    } else if (which === 'queue') {
+      const { runQueueBenchmark, QUEUE_BENCHMARK_DEFAULTS: d } = await import('../bench/queue.ts');
+      result = await runQueueBenchmark({ pickups: numberFlag(ctx, 'steps', { integer: true, min: 1 }) ?? d.pickups, runs: d.runs, log: ctx.log });
     } else {
-      throw new UsageError(`bench: say which benchmark: train, epoch, load or infer\nusage: ${benchCommand.usage}`);
+      throw new UsageError(`bench: say which benchmark: train, epoch, load, infer or queue\nusage: ${benchCommand.usage}`);
     }
     if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify(result));
     else for (const [key, value] of Object.entries(result)) ctx.out(`${key}: ${describe(value)}`);

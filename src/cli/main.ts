@@ -19,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   view: async () => (await import('./view.ts')).viewCommand,
   sweep: async () => (await import('./sweep.ts')).sweepCommand,
   report: async () => (await import('./report.ts')).reportCommand,
+  worker: async () => (await import('./worker.ts')).workerCommand,
+  queue: async () => (await import('./queue.ts')).queueCommand,
 };
 
 function help(): string {

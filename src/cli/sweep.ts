@@ -10,11 +10,13 @@ import { booleanFlag, numberFlag, stringFlag, type Command, type CommandContext 
  * interrupted one from its checkpoint. Ctrl-C checkpoints the run in progress and stops.
  * `--seeds 1,2`, `--tasks A,B` and `--methods A,B` run only that part of the grid (the rest can
  * follow with `--resume`); a selected fine-tuning method still finds its source's finished runs.
+ * `--queue redis://HOST:PORT` spreads the runs over `bitpoint worker`s instead (docs/scaling-out.md):
+ * this process then coordinates, records the results in the same store, and trains nothing.
  */
 export const sweepCommand: Command = {
   name: 'sweep',
   summary: 'Run a study (experiments/NAME.json) as a resumable sweep; results in runs/<study>/results.sqlite.',
-  usage: 'bitpoint sweep STUDY.json [--quick] [--resume] [--seeds LIST] [--tasks LIST] [--methods LIST] [--db FILE] [--out DIR] [--dry-run] [--backend B] [--workers N] [--json]',
+  usage: 'bitpoint sweep STUDY.json [--quick] [--resume] [--seeds LIST] [--tasks LIST] [--methods LIST] [--db FILE] [--out DIR] [--dry-run] [--backend B] [--workers N] [--queue redis://HOST:PORT [--attempts N] [--lock-seconds S] [--max-carry-mb M]] [--json]',
   flags: {
     quick: { type: 'boolean' },
     resume: { type: 'boolean' },
@@ -25,6 +27,10 @@ export const sweepCommand: Command = {
     tasks: { type: 'string' },
     methods: { type: 'string' },
     'dry-run': { type: 'boolean' },
+    queue: { type: 'string' },
+    'lock-seconds': { type: 'string' },
+    attempts: { type: 'string' },
+    'max-carry-mb': { type: 'string' },
   },
   async run(ctx) {
     const file = ctx.positionals[0];
@@ -64,7 +70,12 @@ export const sweepCommand: Command = {
     }
     const { runSweep } = await import('../experiments/runner.ts');
     const { InterruptedError } = await import('../train/run.ts');
-    ctx.log(`sweep ${name}: ${runs.length} runs into ${outDir}, results in ${dbFile}`);
+    const queueUrl = stringFlag(ctx, 'queue');
+    for (const flag of ['lock-seconds', 'attempts', 'max-carry-mb']) {
+      if (!queueUrl && stringFlag(ctx, flag) !== undefined) throw new UsageError(`--${flag} applies to a distributed sweep: give --queue too`);
+    }
+    const distributed = queueUrl ? await distributedSweep(queueUrl, ctx) : null;
+    ctx.log(`sweep ${name}: ${runs.length} runs ${distributed ? `through ${distributed.display}` : `into ${outDir}`}, results in ${dbFile}`);
     const controller = new AbortController();
     const onInterrupt = () => {
       if (controller.signal.aborted) process.exit(130);
@@ -73,15 +84,10 @@ export const sweepCommand: Command = {
     };
     process.on('SIGINT', onInterrupt);
     try {
-      const summary = await runSweep(runs, {
-        outDir,
-        dbFile,
-        resume: booleanFlag(ctx, 'resume'),
-        log: ctx.log,
-        signal: controller.signal,
-        studyInfo: studyInfoOf(study, quick),
-        onRecorded: (run, status) => ctx.log(`recorded ${run.name}: ${status}`),
-      });
+      const common = { dbFile, resume: booleanFlag(ctx, 'resume'), log: ctx.log, signal: controller.signal, studyInfo: studyInfoOf(study, quick) };
+      const summary = distributed
+        ? await distributed.run(runs, common)
+        : await runSweep(runs, { ...common, outDir, onRecorded: (run, status) => ctx.log(`recorded ${run.name}: ${status}`) });
       if (booleanFlag(ctx, 'json')) ctx.out(JSON.stringify({ study: name, out: outDir, ...summary }));
       else {
         ctx.out(`sweep ${name}: ${summary.completed} completed, ${summary.skipped} already done, ${summary.failed} failed of ${summary.total} runs (${summary.seconds.toFixed(0)} s); results in ${summary.dbFile}`);
@@ -90,6 +96,10 @@ export const sweepCommand: Command = {
       }
       return summary.failed > 0 ? 1 : 0;
     } catch (error) {
+      if (error instanceof InterruptedError && distributed) {
+        ctx.log(`coordinator stopped: the workers go on with the queued runs; record their results with: ${resumeCommand(file, ctx)}`);
+        return 130;
+      }
       if (error instanceof InterruptedError) {
         ctx.log(`sweep interrupted: the run in progress saved a checkpoint; continue with: ${resumeCommand(file, ctx)}`);
         return 130;
@@ -107,7 +117,31 @@ export const sweepCommand: Command = {
  * they are part of each run's config hash, so without them the sweep would start other runs.
  */
 export function resumeCommand(file: string, ctx: Pick<CommandContext, 'flags'>): string {
-  const flag = (name: string) => (typeof ctx.flags[name] === 'string' ? `--${name} ${ctx.flags[name] as string}` : '');
-  const parts = [file, ctx.flags['quick'] === true ? '--quick' : '', ...['seeds', 'tasks', 'methods', 'backend', 'workers', 'db', 'out'].map(flag), '--resume'];
+  // The queue URL's password is never printed: the hint shows `***` in its place.
+  const shown = (name: string, value: string) => (name === 'queue' ? value.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : value);
+  const flag = (name: string) => (typeof ctx.flags[name] === 'string' ? `--${name} ${shown(name, ctx.flags[name] as string)}` : '');
+  const parts = [file, ctx.flags['quick'] === true ? '--quick' : '', ...['seeds', 'tasks', 'methods', 'backend', 'workers', 'db', 'out', 'queue', 'lock-seconds', 'attempts', 'max-carry-mb'].map(flag), '--resume'];
   return `bitpoint sweep ${parts.filter(Boolean).join(' ')}`;
 }
+
+/** The coordinator of a sweep over `bitpoint worker`s, with the flags that tune it. */
+async function distributedSweep(url: string, ctx: CommandContext) {
+  const { parseQueueUrl } = await import('../experiments/distributed/connection.ts');
+  const { runDistributedSweep } = await import('../experiments/distributed/coordinator.ts');
+  const { DEFAULT_TIMINGS } = await import('../experiments/distributed/timings.ts');
+  const connection = parseQueueUrl(url);
+  const timings = {
+    ...DEFAULT_TIMINGS,
+    lockSeconds: numberFlag(ctx, 'lock-seconds', { min: 0.5 }) ?? DEFAULT_TIMINGS.lockSeconds,
+    attempts: numberFlag(ctx, 'attempts', { integer: true, min: 1 }) ?? DEFAULT_TIMINGS.attempts,
+  };
+  const maxCarryBytes = Math.round((numberFlag(ctx, 'max-carry-mb', { min: 0 }) ?? DEFAULT_MAX_CARRY_MB) * 1e6);
+  return {
+    display: connection.display,
+    run: (runs: Parameters<typeof runDistributedSweep>[0], common: Omit<Parameters<typeof runDistributedSweep>[1], 'connection' | 'timings' | 'maxCarryBytes'>) =>
+      runDistributedSweep(runs, { ...common, connection, timings, maxCarryBytes }),
+  };
+}
+
+/** Run folders up to this size travel through Redis to the runs that start from them. */
+const DEFAULT_MAX_CARRY_MB = 128;

@@ -144,7 +144,7 @@ async function moveAside(runDir: string, hash: string, holder: string): Promise<
  * cleared; a folder that holds another config (one the store does not know, e.g. a sweep into the
  * same folder with another --db) is moved to `<folder>.<its hash>`, so no finished run is lost.
  */
-async function prepareRunFolder(run: PlannedRun, runDir: string, status: string | null, log: (line: string) => void): Promise<boolean> {
+export async function prepareRunFolder(run: PlannedRun, runDir: string, status: string | null, log: (line: string) => void): Promise<boolean> {
   if (!existsSync(runDir)) return false;
   const held = folderHash(runDir, run);
   if (held !== null && held !== run.configHash) {
@@ -161,7 +161,7 @@ async function prepareRunFolder(run: PlannedRun, runDir: string, status: string 
 /** The file in a run folder that names the config the sweep trains there. */
 const RUN_IDENTITY_FILE = 'sweep-run.json';
 
-async function writeRunIdentity(run: PlannedRun, runDir: string): Promise<void> {
+export async function writeRunIdentity(run: PlannedRun, runDir: string): Promise<void> {
   await mkdir(runDir, { recursive: true });
   await writeFile(join(runDir, RUN_IDENTITY_FILE), `${JSON.stringify({ config_hash: run.configHash, name: run.name }, null, 2)}\n`);
 }
@@ -214,6 +214,11 @@ async function executeRun(run: PlannedRun, runDir: string, continueRun: boolean,
     signal: options.signal,
     syntheticRoot: options.syntheticRoot,
   });
+  return trainedOutcome(result, runDir);
+}
+
+/** What the store records of a finished run: its result, and figures read from its last checkpoint. */
+export async function trainedOutcome(result: RunResult, runDir: string): Promise<CompletedOutcome> {
   const { histograms, compression } = await inspectTrainedRun(runDir);
   return {
     task: result.task,

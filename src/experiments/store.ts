@@ -21,10 +21,10 @@ import { FormatError } from '../util/errors.ts';
 import type { PlannedRun } from './study.ts';
 
 /**
- * 2 added runs.validation_metric, 3 epochs.flip_ratio. An older file is upgraded in place when
+ * 2 added runs.validation_metric, 3 epochs.flip_ratio, 4 runs.worker. An older file is upgraded in place when
  * opened for writing; opened read-only, its missing columns read as null.
  */
-export const STORE_SCHEMA_VERSION = 3;
+export const STORE_SCHEMA_VERSION = 4;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS runs (
   compression        TEXT,
   duration_s         REAL,
   started_at         TEXT,
-  finished_at        TEXT
+  finished_at        TEXT,
+  worker             TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_study ON runs (study, task_label, method, initializer, seed);
 CREATE TABLE IF NOT EXISTS epochs (
@@ -146,6 +147,8 @@ export interface RunRow {
   duration_s: number | null;
   started_at: string | null;
   finished_at: string | null;
+  /** The queue worker that ran it (distributed sweeps); null for a local sweep. */
+  worker: string | null;
 }
 
 export interface EpochRow {
@@ -333,10 +336,17 @@ export class ResultsStore {
       .run({ runDir, suffix, configHash });
   }
 
-  markRunning(configHash: string, runDir: string): void {
+  /**
+   * A run starts (another attempt). A queue worker's run gives its worker's name, when it started
+   * and how many times the queue has started it (instead of counting calls here).
+   */
+  markRunning(configHash: string, runDir: string, remote?: { worker: string; startedAt: string; attempts: number }): void {
     this.db
-      .prepare(`UPDATE runs SET status = 'running', run_dir = ?, attempts = attempts + 1, error = NULL, started_at = ? WHERE config_hash = ?`)
-      .run(runDir, new Date().toISOString(), configHash);
+      .prepare(
+        `UPDATE runs SET status = 'running', run_dir = @runDir, attempts = COALESCE(@attempts, attempts + 1), error = NULL,
+           started_at = @startedAt, worker = @worker WHERE config_hash = @configHash`,
+      )
+      .run({ runDir, configHash, attempts: remote?.attempts ?? null, startedAt: remote?.startedAt ?? new Date().toISOString(), worker: remote?.worker ?? null });
   }
 
   recordFailed(configHash: string, error: string, durationSeconds: number): void {
@@ -440,14 +450,15 @@ export class ResultsStore {
 }
 
 /**
- * Older versions → this one, adding the columns later versions have: runs.validation_metric (2)
- * and epochs.flip_ratio (3). Rows already there get null: they had no hold-out, or were recorded
+ * Older versions → this one, adding the columns later versions have: runs.validation_metric (2),
+ * epochs.flip_ratio (3) and runs.worker (4). Rows already there get null: they had no hold-out, or were recorded
  * before the flip ratio was.
  */
 function upgradeSchema(db: Database.Database): void {
   db.transaction(() => {
     if (!hasColumn(db, 'runs', 'validation_metric')) db.exec(`ALTER TABLE runs ADD COLUMN validation_metric REAL`);
     if (!hasColumn(db, 'epochs', 'flip_ratio')) db.exec(`ALTER TABLE epochs ADD COLUMN flip_ratio REAL`);
+    if (!hasColumn(db, 'runs', 'worker')) db.exec(`ALTER TABLE runs ADD COLUMN worker TEXT`);
     db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(STORE_SCHEMA_VERSION));
   })();
 }
@@ -474,7 +485,8 @@ function parseRunRow(row: Record<string, unknown>): RunRow {
     const value = row[column];
     out[column] = typeof value === 'string' ? (JSON.parse(value) as unknown) : null;
   }
-  // Read-only files of schema version 1 have no validation column.
+  // Read-only files of schema version 1 have no validation column, those before 4 no worker column.
   out['validation_metric'] ??= null;
+  out['worker'] ??= null;
   return out as unknown as RunRow;
 }

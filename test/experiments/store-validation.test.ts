@@ -125,7 +125,7 @@ describe('validation metrics in the results store', () => {
     expect(old.epochs(runs[0]!.configHash).map((e) => [e.train_loss, e.flip_ratio])).toEqual([[1, null], [1, null]]);
     old.close();
     const upgraded = ResultsStore.open(file);
-    expect(upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get()).toEqual({ value: '3' });
+    expect(upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get()).toEqual({ value: String(STORE_SCHEMA_VERSION) });
     upgraded.markRunning(runs[2]!.configHash, 'runs/c');
     upgraded.recordCompleted(runs[2]!.configHash, { ...outcome(0.6, null), history: [epoch(0, 1e-3)] });
     expect(upgraded.epochs(runs[2]!.configHash)[0]!.flip_ratio).toBe(1e-3);
