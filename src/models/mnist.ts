@@ -159,7 +159,7 @@ export class MnistCnn extends Model {
   }
 
   override lower(b: ProgramBuilder): ModelLowering {
-    let x = { output: 'image', size: IMAGE_INPUT.height };
+    let x: { output: string; size: number } = { output: 'image', size: IMAGE_INPUT.height };
     x = this.conv1.lower(b, 'conv1', x.output, x.size);
     x = this.conv2.lower(b, 'conv2', x.output, x.size);
     b.push({ op: 'flatten', input: x.output, output: 'flat' });
