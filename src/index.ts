@@ -18,7 +18,7 @@ export { activeBackend, parseBackendRequest, useBackend, type BackendInfo, type 
 // Module system, layers and initializers
 export { Module } from './nn/module.ts';
 export { Parameter } from './nn/parameter.ts';
-export { IdentityQuantizer, Quantizer } from './nn/quantizer.ts';
+export { IdentityQuantizer, Quantizer, type QuantizerGrid } from './nn/quantizer.ts';
 export { QuantizedLayer } from './nn/layers/quantized-layer.ts';
 export { Linear, type LinearOptions } from './nn/layers/linear.ts';
 export { Conv2d, type Conv2dOptions } from './nn/layers/conv2d.ts';
@@ -67,7 +67,9 @@ export { DataParallel } from './train/parallel/data-parallel.ts';
 export { exportModel, ExportError } from './deploy/export.ts';
 export { PackedFormatError, readPackedModel, writePackedModel, type PackedHeader, type PackedModel } from './deploy/format.ts';
 export type { Op as PackedOp, ProgramHeader } from './deploy/program.ts';
-export { Engine, type EngineInput, type EngineOptions } from './deploy/engine/engine.ts';
+export { Engine, EngineInputError, type EngineInput, type EngineOptions } from './deploy/engine/engine.ts';
+export { LIMITS as PACKED_LIMITS, type ProgramBounds } from './deploy/validate-program.ts';
+export type { ModelLowering, ProgramBuilder } from './deploy/program-builder.ts';
 export { createEngineKernels, type KernelChoice } from './deploy/engine/select-kernels.ts';
 export { EnginePool } from './deploy/engine/pool.ts';
 export { floatParameterBytes } from './deploy/sizes.ts';

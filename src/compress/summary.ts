@@ -30,6 +30,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Linear } from '../nn/layers/linear.ts';
 import type { QuantizedLayer } from '../nn/layers/quantized-layer.ts';
 import type { Module } from '../nn/module.ts';
+import type { Quantizer, QuantizerGrid } from '../nn/quantizer.ts';
 import type { PolicyReport } from './policy.ts';
 import { CompressQuantizer } from './quantizers/base.ts';
 
@@ -51,6 +52,18 @@ export interface SummaryOptions {
   policy?: string;
 }
 
+/** A quantizer's grid as the summary records it: its kind, bits and levels (not learned steps). */
+export interface GridSummary {
+  kind: QuantizerGrid['kind'];
+  bits: number;
+  levels: number | null;
+}
+
+function gridSummary(quantizer: Quantizer): GridSummary | null {
+  const grid = quantizer.grid();
+  return grid && { kind: grid.kind, bits: grid.bits, levels: 'levels' in grid ? grid.levels : null };
+}
+
 export interface LayerSummary {
   name: string;
   type: string;
@@ -59,6 +72,9 @@ export interface LayerSummary {
   bias_count: number;
   weight_quantizer: Record<string, unknown>;
   input_quantizer: Record<string, unknown>;
+  /** The grids the quantizers put weights and inputs on (null: no fixed grid). */
+  weight_grid: GridSummary | null;
+  input_grid: GridSummary | null;
   output_scale: string;
   /** Bits per stored code: 1 binary, 2 ternary, k, 32 float. */
   weight_bits: number;
@@ -182,6 +198,8 @@ export function summarizeModel(model: SummarizableModel, options: SummaryOptions
       bias_count: biasCount,
       weight_quantizer: layer.weightQuantizer.describe(),
       input_quantizer: layer.inputQuantizer.describe(),
+      weight_grid: gridSummary(layer.weightQuantizer),
+      input_grid: gridSummary(layer.inputQuantizer),
       output_scale: layer.outputScale.kind,
       weight_bits: weightBits,
       activation_bits: activationBits,
@@ -266,14 +284,15 @@ function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
-function quantizerLabel(description: Record<string, unknown>): string {
-  const kind = String(description['kind']);
-  if (kind === 'identity') return 'fp32';
+/** A quantizer's column in the table: 'fp32' on the float grid, else its kind and parameters. */
+function quantizerLabel(description: Record<string, unknown>, grid: GridSummary | null): string {
+  if (grid?.kind === 'float') return 'fp32';
   const extras: string[] = [];
   if (description['scaling'] && description['scaling'] !== 'none') extras.push(`α/${description['scaling']}`);
-  if (kind === 'lsq' || kind === 'dorefa') extras.push(`${description['bits']}b`);
+  if (grid?.kind === 'uniform') extras.push(`${grid.bits}b`);
   if (description['perChannel']) extras.push('ch');
-  if (kind === 'ternary_sparsity') extras.push(`s=${description['sparsity']}`);
+  if (description['sparsity'] !== undefined) extras.push(`s=${description['sparsity']}`);
+  const kind = String(description['kind']);
   return extras.length > 0 ? `${kind}(${extras.join(',')})` : kind;
 }
 
@@ -283,8 +302,8 @@ export function formatSummary(summary: ModelSummary): string {
   const rows = summary.layers.map((layer) => [
     layer.name + (layer.output_scale !== 'identity' ? ` [${layer.output_scale}]` : ''),
     layer.shape.join('×'),
-    quantizerLabel(layer.weight_quantizer),
-    quantizerLabel(layer.input_quantizer),
+    quantizerLabel(layer.weight_quantizer, layer.weight_grid),
+    quantizerLabel(layer.input_quantizer, layer.input_grid),
     layer.bits_per_weight.toFixed(layer.bits_per_weight < 10 ? 2 : 1),
     `${(layer.sparsity * 100).toFixed(1)}%`,
     formatBytes(layer.packed_bytes),

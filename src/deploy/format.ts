@@ -12,12 +12,16 @@
  * Tensors are float32 (little-endian), int32, or a dense bit stream of `bits`-bit codes (`codes.ts`).
  * Reading checks everything before allocating: the magic, version, sizes against the file length,
  * the checksum, the header's shape, every tensor's byte length against its count and encoding,
- * bounds and overlaps, and that the program only names tensors that exist with the sizes it needs.
+ * bounds and overlaps, and then the whole program (`validate-program.ts`): known ops, buffers
+ * written before read, every size and `k` against the tensors and the limits. A file is untrusted
+ * input: whatever its header says, reading it either returns a model the engine can run within
+ * bounded memory and time, or throws a PackedFormatError of one line.
  */
 import { FormatError } from '../util/errors.ts';
 import { packedBytes } from './codes.ts';
 import { crc32 } from './crc32.ts';
 import type { ProgramHeader } from './program.ts';
+import { validateProgram, type ProgramBounds } from './validate-program.ts';
 
 export const MAGIC = 'BITPOINT';
 export const FORMAT_VERSION = 1;
@@ -59,6 +63,8 @@ export interface PackedModel {
   tensors: Map<string, TensorData>;
   /** Total file size in bytes. */
   fileBytes: number;
+  /** What a run needs by input size (from the validated program). */
+  bounds: ProgramBounds;
 }
 
 function expectedBytes(entry: Pick<TensorEntry, 'dtype' | 'count' | 'bits'>): number {
@@ -130,13 +136,13 @@ export function readPackedModel(bytes: Uint8Array, file = 'model.bitpoint'): Pac
   }
   validateHeaderShape(header, fail);
 
-  const payloadStart = PREAMBLE_BYTES + headerBytes;
-  const tensors = new Map<string, TensorData>();
+  // Every entry and the whole program are checked before any tensor is copied out of the file.
+  const entries = new Map<string, TensorEntry>();
   const spans: Array<[number, number, string]> = [];
   for (const [i, entry] of header.tensors.entries()) {
     const where = `tensors[${i}] (${JSON.stringify(entry?.name)})`;
     if (typeof entry !== 'object' || entry === null || typeof entry.name !== 'string') fail(`${where} is not a tensor entry`);
-    if (tensors.has(entry.name)) fail(`${where}: duplicate tensor name`);
+    if (entries.has(entry.name)) fail(`${where}: duplicate tensor name`);
     if (!['float32', 'int32', 'codes'].includes(entry.dtype)) fail(`${where}: unknown dtype ${JSON.stringify(entry.dtype)}`);
     for (const key of ['count', 'offset', 'bytes'] as const) {
       if (!Number.isSafeInteger(entry[key]) || entry[key] < 0) fail(`${where}: ${key} must be a non-negative integer, got ${JSON.stringify(entry[key])}`);
@@ -147,6 +153,17 @@ export function readPackedModel(bytes: Uint8Array, file = 'model.bitpoint'): Pac
     if (entry.dtype !== 'codes' && entry.offset % 4 !== 0) fail(`${where}: offset ${entry.offset} is not 4-byte aligned`);
     if (entry.offset + entry.bytes > payloadBytes) fail(`${where}: bytes [${entry.offset}, ${entry.offset + entry.bytes}) lie outside the ${payloadBytes}-byte payload`);
     spans.push([entry.offset, entry.offset + entry.bytes, entry.name]);
+    entries.set(entry.name, entry);
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i]![0] < spans[i - 1]![1]) fail(`tensors ${JSON.stringify(spans[i - 1]![2])} and ${JSON.stringify(spans[i]![2])} overlap in the payload`);
+  }
+  const bounds = validateProgram(header as unknown as Record<string, unknown>, entries, fail);
+
+  const payloadStart = PREAMBLE_BYTES + headerBytes;
+  const tensors = new Map<string, TensorData>();
+  for (const entry of entries.values()) {
     const start = payloadStart + entry.offset;
     // A copy into its own buffer: aligned, and independent of the file's (Node's Buffer.slice
     // would share a pooled buffer).
@@ -156,11 +173,7 @@ export function readPackedModel(bytes: Uint8Array, file = 'model.bitpoint'): Pac
     else if (entry.dtype === 'int32') tensors.set(entry.name, { dtype: 'int32', values: new Int32Array(raw.buffer) });
     else tensors.set(entry.name, { dtype: 'codes', bits: entry.bits!, count: entry.count, bytes: raw });
   }
-  spans.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i]![0] < spans[i - 1]![1]) fail(`tensors ${JSON.stringify(spans[i - 1]![2])} and ${JSON.stringify(spans[i]![2])} overlap in the payload`);
-  }
-  return { header, tensors, fileBytes: bytes.length };
+  return { header, tensors, fileBytes: bytes.length, bounds };
 }
 
 function validateHeaderShape(header: PackedHeader, fail: (message: string) => never): void {
@@ -168,12 +181,6 @@ function validateHeaderShape(header: PackedHeader, fail: (message: string) => ne
   if (header.format !== 'bitpoint-packed') fail(`header.format is ${JSON.stringify(header.format)}, expected "bitpoint-packed"`);
   if (header.version !== FORMAT_VERSION) fail(`header.version ${JSON.stringify(header.version)} does not match the preamble's ${FORMAT_VERSION}`);
   if (!Array.isArray(header.tensors)) fail('header.tensors is not a list');
-  if (!Array.isArray(header.program) || header.program.length === 0) fail('header.program is missing or empty');
-  if (typeof header.output !== 'string') fail('header.output is missing');
-  if (!(Number.isInteger(header.numClasses) && header.numClasses > 0)) fail(`header.numClasses must be a positive integer, got ${JSON.stringify(header.numClasses)}`);
-  if (header.task !== 'classification' && header.task !== 'segmentation') fail(`header.task ${JSON.stringify(header.task)} is unknown`);
-  const input = header.input;
-  if (!input || (input.kind !== 'points' && input.kind !== 'image') || !(Number.isInteger(input.channels) && input.channels > 0)) fail('header.input is not a valid input description');
 }
 
 function hex(n: number): string {

@@ -61,12 +61,14 @@ interface EncodedWeights {
 const relativelyEqual = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.max(Math.abs(a), Math.abs(b), 1e-30);
 
 /**
- * Codes for quantized weights `values` [rows, out] (rows = every input position) by the kind of
- * the weight quantizer; `kept` marks unpruned weights (null: all).
+ * Codes for quantized weights `values` [rows, out] (rows = every input position) on the grid the
+ * weight quantizer reports; `kept` marks unpruned weights (null: all). The values are checked to
+ * lie on that grid, so a quantizer that misreports its grid fails the export instead of writing
+ * wrong codes.
  */
 function encodeWeights(layerName: string, quantizer: Quantizer, values: Float32Array, out: number, kept: Uint8Array | null): EncodedWeights {
   const isKept = (i: number) => kept === null || kept[i] === 1;
-  const kind = quantizer.kind;
+  const grid = quantizer.grid();
   const perChannel = (pick: (v: number) => number | null) => {
     const result = new Float32Array(out);
     for (let i = 0; i < values.length; i++) {
@@ -77,88 +79,78 @@ function encodeWeights(layerName: string, quantizer: Quantizer, values: Float32A
     return result;
   };
   const codes: number[] = [];
-  if (kind === 'identity') {
-    for (let i = 0; i < values.length; i++) if (isKept(i)) codes.push(values[i]!);
-    return { encoding: { kind: 'float32' }, codes, bits: 32, unitScale: new Float32Array(out).fill(1), negativeRatio: null };
-  }
-  if (kind === 'ste_sign' || kind === 'approx_sign') {
-    const alpha = perChannel((v) => Math.abs(v));
-    for (let i = 0; i < values.length; i++) {
-      if (!isKept(i)) continue;
-      const v = values[i]!;
-      if (!relativelyEqual(Math.abs(v), alpha[i % out]!)) throw new ExportError(`${layerName}: weight ${v} at ${i} is not ±${alpha[i % out]} (not binary)`);
-      codes.push(v >= 0 ? 1 : 0);
+  switch (grid?.kind) {
+    case 'float': {
+      for (let i = 0; i < values.length; i++) if (isKept(i)) codes.push(values[i]!);
+      return { encoding: { kind: 'float32' }, codes, bits: 32, unitScale: new Float32Array(out).fill(1), negativeRatio: null };
     }
-    return { encoding: { kind: 'binary' }, codes, bits: 1, unitScale: alpha, negativeRatio: null };
-  }
-  if (kind === 'twn' || kind === 'ttq' || kind === 'ternary_sparsity') {
-    const positive = perChannel((v) => (v > 0 ? v : null));
-    const negative = perChannel((v) => (v < 0 ? -v : null));
-    let symmetric = true;
-    for (let o = 0; o < out; o++) {
-      if (positive[o] === 0) positive[o] = negative[o]!;
-      if (negative[o] === 0) negative[o] = positive[o]!;
-      if (positive[o] !== negative[o]) symmetric = false;
-    }
-    for (let i = 0; i < values.length; i++) {
-      const v = isKept(i) ? values[i]! : 0;
-      const o = i % out;
-      if (v !== 0 && !relativelyEqual(v, v > 0 ? positive[o]! : -negative[o]!)) throw new ExportError(`${layerName}: weight ${v} at ${i} is not one of 0, +${positive[o]}, −${negative[o]} (not ternary)`);
-      codes.push(ternaryCode(v));
-    }
-    const ratio = symmetric ? null : Float32Array.from(negative, (n, o) => (positive[o]! > 0 ? n / positive[o]! : 1));
-    return { encoding: { kind: 'ternary', negativeRatio: null }, codes, bits: 2, unitScale: positive, negativeRatio: ratio };
-  }
-  if (kind === 'lsq' || kind === 'dorefa') {
-    const bits = quantizer.bits;
-    let step: Float32Array;
-    let zero: number;
-    if (kind === 'lsq') {
-      const lsq = quantizer as unknown as { step: { variable: tf.Variable }; levels(): { negative: number; positive: number } };
-      const raw = readValues(() => lsq.step.variable);
-      step = new Float32Array(out);
-      for (let o = 0; o < out; o++) step[o] = Math.max(raw.length === 1 ? raw[0]! : raw[o]!, 1e-12);
-      zero = lsq.levels().negative;
-    } else {
-      const levels = 2 ** bits - 1;
-      step = new Float32Array(out).fill(2 / levels);
-      zero = levels / 2;
-    }
-    for (let i = 0; i < values.length; i++) {
-      if (!isKept(i)) continue;
-      const o = i % out;
-      const code = Math.round(values[i]! / step[o]! + zero);
-      if (code < 0 || code >= 2 ** bits || Math.abs((code - zero) * step[o]! - values[i]!) > 1e-4 * Math.max(step[o]!, Math.abs(values[i]!))) {
-        throw new ExportError(`${layerName}: weight ${values[i]} at ${i} is not on the ${bits}-bit grid of step ${step[o]}`);
+    case 'binary': {
+      const alpha = perChannel((v) => Math.abs(v));
+      for (let i = 0; i < values.length; i++) {
+        if (!isKept(i)) continue;
+        const v = values[i]!;
+        if (!relativelyEqual(Math.abs(v), alpha[i % out]!)) throw new ExportError(`${layerName}: weight ${v} at ${i} is not ±${alpha[i % out]} (not binary)`);
+        codes.push(v >= 0 ? 1 : 0);
       }
-      codes.push(code);
+      return { encoding: { kind: 'binary' }, codes, bits: 1, unitScale: alpha, negativeRatio: null };
     }
-    return { encoding: { kind: 'uint', bits, zero }, codes, bits, unitScale: step, negativeRatio: null };
+    case 'ternary': {
+      const positive = perChannel((v) => (v > 0 ? v : null));
+      const negative = perChannel((v) => (v < 0 ? -v : null));
+      let symmetric = true;
+      for (let o = 0; o < out; o++) {
+        if (positive[o] === 0) positive[o] = negative[o]!;
+        if (negative[o] === 0) negative[o] = positive[o]!;
+        if (positive[o] !== negative[o]) symmetric = false;
+      }
+      for (let i = 0; i < values.length; i++) {
+        const v = isKept(i) ? values[i]! : 0;
+        const o = i % out;
+        if (v !== 0 && !relativelyEqual(v, v > 0 ? positive[o]! : -negative[o]!)) throw new ExportError(`${layerName}: weight ${v} at ${i} is not one of 0, +${positive[o]}, −${negative[o]} (not ternary)`);
+        codes.push(ternaryCode(v));
+      }
+      const ratio = symmetric ? null : Float32Array.from(negative, (n, o) => (positive[o]! > 0 ? n / positive[o]! : 1));
+      return { encoding: { kind: 'ternary', negativeRatio: null }, codes, bits: 2, unitScale: positive, negativeRatio: ratio };
+    }
+    case 'uniform': {
+      const bits = grid.bits;
+      const step = new Float32Array(out);
+      for (let o = 0; o < out; o++) step[o] = Math.max(grid.step.length === 1 ? grid.step[0]! : grid.step[o]!, 1e-12);
+      // codes are units shifted to start at 0
+      const zero = -grid.min;
+      for (let i = 0; i < values.length; i++) {
+        if (!isKept(i)) continue;
+        const o = i % out;
+        const code = Math.round(values[i]! / step[o]! + zero);
+        if (code < 0 || code >= 2 ** bits || Math.abs((code - zero) * step[o]! - values[i]!) > 1e-4 * Math.max(step[o]!, Math.abs(values[i]!))) {
+          throw new ExportError(`${layerName}: weight ${values[i]} at ${i} is not on the ${bits}-bit grid of step ${step[o]}`);
+        }
+        codes.push(code);
+      }
+      return { encoding: { kind: 'uint', bits, zero }, codes, bits, unitScale: step, negativeRatio: null };
+    }
+    default:
+      throw new ExportError(`${layerName}: the weight quantizer '${quantizer.kind}' cannot be exported`);
   }
-  throw new ExportError(`${layerName}: the weight quantizer '${kind}' cannot be exported`);
 }
 
+/** How the layer's input quantizer maps its input, on the grid it reports. */
 function inputQuantization(layerName: string, quantizer: Quantizer): { quantization: InputQuantization; unitScale: number } {
-  const kind = quantizer.kind;
-  if (kind === 'identity') return { quantization: { kind: 'float' }, unitScale: 1 };
-  if (kind === 'ste_sign' || kind === 'approx_sign') {
-    const scaling = (quantizer.describe() as { scaling?: string }).scaling;
-    if (scaling && scaling !== 'none') throw new ExportError(`${layerName}: binary activations scaled by '${scaling}' depend on each input and cannot be folded; export supports unscaled sign activations`);
-    return { quantization: { kind: 'sign' }, unitScale: 1 };
+  const grid = quantizer.grid();
+  switch (grid?.kind) {
+    case 'float':
+      return { quantization: { kind: 'float' }, unitScale: 1 };
+    case 'binary':
+      if (grid.scaling !== 'none') throw new ExportError(`${layerName}: binary activations scaled by '${grid.scaling}' depend on each input and cannot be folded; export supports unscaled sign activations`);
+      return { quantization: { kind: 'sign' }, unitScale: 1 };
+    case 'uniform': {
+      if (grid.step.length !== 1) throw new ExportError(`${layerName}: per-channel activation steps are not supported by the export`);
+      const step = Math.max(grid.step[0]!, 1e-12);
+      return { quantization: { kind: 'uniform', step, min: grid.min, max: grid.max }, unitScale: step };
+    }
+    default:
+      throw new ExportError(`${layerName}: the activation quantizer '${quantizer.kind}' cannot be exported`);
   }
-  if (kind === 'lsq') {
-    const lsq = quantizer as unknown as { step: { variable: tf.Variable }; levels(): { negative: number; positive: number } };
-    const step = readValues(() => lsq.step.variable);
-    if (step.length !== 1) throw new ExportError(`${layerName}: per-channel activation steps are not supported by the export`);
-    const s = Math.max(step[0]!, 1e-12);
-    const { negative, positive } = lsq.levels();
-    return { quantization: { kind: 'uniform', step: s, min: -negative, max: positive }, unitScale: s };
-  }
-  if (kind === 'dorefa') {
-    const levels = 2 ** quantizer.bits - 1;
-    return { quantization: { kind: 'uniform', step: 1 / levels, min: 0, max: levels }, unitScale: 1 / levels };
-  }
-  throw new ExportError(`${layerName}: the activation quantizer '${kind}' cannot be exported`);
 }
 
 export interface DenseOptions {

@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GlobalMaxPool } from '../nn/layers/global-max-pool.ts';
 import type { InitializerSpec } from '../nn/init/index.ts';
 import type { Rng } from '../util/rng.ts';
-import { DGCNN_NEGATIVE_SLOPE, EdgeConv } from './blocks/edge-conv.ts';
+import { DGCNN_NEGATIVE_SLOPE, EdgeConv, lowerEdgeConvs } from './blocks/edge-conv.ts';
 import { oneHotCategories, SegmentationHead } from './blocks/segmentation-head.ts';
 import { LinearBnAct } from './blocks/shared-mlp.ts';
 import { Model, type ModelInput, type ModelOutput } from './model.ts';
+import type { ModelLowering, ProgramBuilder } from '../deploy/program-builder.ts';
 
 export interface DgcnnSegOptions {
   rng: Rng;
@@ -101,5 +102,27 @@ export class DgcnnSeg extends Model {
       return this.head.forward(local, global);
     });
     return { logits };
+  }
+
+  override lower(b: ProgramBuilder): ModelLowering {
+    const local = lowerEdgeConvs(b, this.edgeConvs);
+    // the embedding's activation runs after the max (the same values: it is increasing)
+    const embedding = this.embedding;
+    const global = b.dense('embedding.linear', embedding.linear, {
+      input: local,
+      output: 'embedding',
+      batchNorm: embedding.bn,
+      activation: b.activation(embedding.activation),
+      slope: DGCNN_NEGATIVE_SLOPE,
+      result: { kind: 'max', entropyMaximizing: this.pool.entropyMaximizing },
+    });
+    let perCloud = global;
+    if (this.categoryMlp) {
+      const category = this.categoryMlp.lower(b, 'categoryMlp', 'category');
+      b.push({ op: 'concat', inputs: [global, category], output: 'global' });
+      perCloud = 'global';
+    }
+    const localChannels = this.edgeConvs.reduce((sum, block) => sum + block.outChannels, 0);
+    return { output: this.head.lower(b, local, perCloud, localChannels), numCategories: this.numCategories };
   }
 }

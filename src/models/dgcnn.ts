@@ -5,9 +5,10 @@ import { Linear } from '../nn/layers/linear.ts';
 import { Module } from '../nn/module.ts';
 import type { InitializerSpec } from '../nn/init/index.ts';
 import type { Rng } from '../util/rng.ts';
-import { EdgeConv } from './blocks/edge-conv.ts';
+import { EdgeConv, lowerEdgeConvs } from './blocks/edge-conv.ts';
 import { LinearBnAct } from './blocks/shared-mlp.ts';
 import { Model, type ModelInput, type ModelOutput } from './model.ts';
+import type { ModelLowering, ProgramBuilder } from '../deploy/program-builder.ts';
 
 export interface DgcnnOptions {
   rng: Rng;
@@ -78,6 +79,15 @@ export class Dgcnn extends Model {
     });
     return { logits };
   }
+
+  override lower(b: ProgramBuilder): ModelLowering {
+    const local = lowerEdgeConvs(b, this.edgeConvs);
+    const embedded = this.embedding.lower(b, 'embedding', local);
+    b.push({ op: 'max_rows', input: embedded, output: 'pooled.max', entropyMaximizing: this.pool.entropyMaximizing });
+    b.push({ op: 'mean_rows', input: embedded, output: 'pooled.mean', entropyMaximizing: false });
+    b.push({ op: 'concat', inputs: ['pooled.max', 'pooled.mean'], output: 'pooled' });
+    return { output: this.head.lower(b, 'pooled') };
+  }
 }
 
 /** FC (2·embedding)-512-256 with BN, LeakyReLU 0.2 and dropout (0.5), then the class layer. */
@@ -104,5 +114,11 @@ export class DgcnnHead extends Module {
       const h = this.dropout1.forward(this.fc1.forward(pooled));
       return this.classifier.forward(this.dropout2.forward(this.fc2.forward(h)));
     });
+  }
+
+  /** Dropout is off in evaluation mode: FC, FC, the class layer. */
+  lower(b: ProgramBuilder, input: string): string {
+    const h = this.fc2.lower(b, 'head.fc2', this.fc1.lower(b, 'head.fc1', input));
+    return b.dense('head.classifier', this.classifier, { input: h, output: 'logits' });
   }
 }

@@ -8,6 +8,10 @@ import type { InitializerSpec } from '../nn/init/index.ts';
 import type { Rng } from '../util/rng.ts';
 import { LinearBnAct } from './blocks/shared-mlp.ts';
 import { Model, type ModelInput, type ModelOutput } from './model.ts';
+import type { ModelLowering, ProgramBuilder } from '../deploy/program-builder.ts';
+
+/** The packed program's input: one 28×28 grey image as 784 rows of one channel. */
+const IMAGE_INPUT = { kind: 'image', height: 28, width: 28, channels: 1 } as const;
 
 /**
  * Image baselines on MNIST (inputs [B, 28, 28, 1]), a sanity check for a compression method before
@@ -69,6 +73,12 @@ export class MnistMlp extends Model {
     });
     return { logits };
   }
+
+  override lower(b: ProgramBuilder): ModelLowering {
+    b.push({ op: 'flatten', input: 'image', output: 'flat' });
+    const h = this.fc2.lower(b, 'fc2', this.fc1.lower(b, 'fc1', 'flat'));
+    return { output: b.dense('classifier', this.classifier, { input: h, output: 'logits' }), input: { ...IMAGE_INPUT } };
+  }
 }
 
 /**
@@ -92,6 +102,17 @@ export class ConvBnReluPool extends Module {
       const y = this.bn.forward(this.conv.forward(x), { relu: this.activation === 'relu' }) as tf.Tensor4D;
       return tf.maxPool(y, 2, 2, 'valid');
     });
+  }
+
+  /** The convolution as an im2col dense op on a size×size image, then the pool; returns the pooled size. */
+  lower(b: ProgramBuilder, name: string, input: string, size: number): { output: string; size: number } {
+    const conv = this.conv;
+    if (conv.stride !== 1 || conv.padding !== 'valid') b.fail(`${name}.conv: only stride 1, 'valid' convolutions are exported`);
+    const dense = b.denseOp(`${name}.conv`, conv, { input, output: `${name}.conv`, batchNorm: this.bn, activation: b.activation(this.activation) });
+    b.push({ op: 'conv2d', height: size, width: size, kernelSize: conv.kernelSize, dense });
+    const convSize = size - conv.kernelSize + 1;
+    b.push({ op: 'max_pool2d', input: `${name}.conv`, output: name, height: convSize, width: convSize });
+    return { output: name, size: Math.floor(convSize / 2) };
   }
 }
 
@@ -135,5 +156,14 @@ export class MnistCnn extends Model {
       return this.classifier.forward(this.dropout.forward(this.fc.forward(flat)));
     });
     return { logits };
+  }
+
+  override lower(b: ProgramBuilder): ModelLowering {
+    let x: { output: string; size: number } = { output: 'image', size: IMAGE_INPUT.height };
+    x = this.conv1.lower(b, 'conv1', x.output, x.size);
+    x = this.conv2.lower(b, 'conv2', x.output, x.size);
+    b.push({ op: 'flatten', input: x.output, output: 'flat' });
+    const h = this.fc.lower(b, 'fc', 'flat');
+    return { output: b.dense('classifier', this.classifier, { input: h, output: 'logits' }), input: { ...IMAGE_INPUT } };
   }
 }

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../nn/module.ts';
 import { QuantizedLayer } from '../nn/layers/quantized-layer.ts';
+import type { ModelLowering, ProgramBuilder } from '../deploy/program-builder.ts';
 
 export type Task = 'classification' | 'segmentation';
 
@@ -39,6 +40,14 @@ export abstract class Model extends Module {
     return [];
   }
   abstract forward(input: ModelInput): ModelOutput;
+
+  /**
+   * Writes `forward` in evaluation mode as ops of the packed program (src/deploy), next to it so
+   * that the two change together; null for a model that cannot be packed.
+   */
+  lower(_b: ProgramBuilder): ModelLowering | null {
+    return null;
+  }
 
   /** Channels per point of the input (xyz = 3, with normals 6); set by the registry. */
   inputChannels = 3;

@@ -5,6 +5,7 @@ import type { Rng } from '../util/rng.ts';
 import { SharedMlp } from './blocks/shared-mlp.ts';
 import { orthogonalityLoss, TNet } from './blocks/tnet.ts';
 import { Model } from './model.ts';
+import type { ProgramBuilder } from '../deploy/program-builder.ts';
 
 /**
  * Output widths of `encoder1` (before the feature T-Net) and `encoder2` (after it, ending in the
@@ -88,6 +89,16 @@ export abstract class PointNetEncoderModel extends Model {
   /** Channels of the global feature (`encoder2`'s output, before the max). */
   get globalChannels(): number {
     return this.encoder2.outFeatures;
+  }
+
+  /** `pointFeatures` as program ops: the local features, and the pooled global feature. */
+  protected lowerEncoder(b: ProgramBuilder): { local: string; global: string } {
+    let x = 'points';
+    if (this.inputTnet) x = this.inputTnet.lower(b, 'inputTnet', x);
+    let local = this.encoder1.lower(b, 'encoder1', x);
+    if (this.featureTnet) local = this.featureTnet.lower(b, 'featureTnet', local);
+    const global = this.encoder2.lower(b, 'encoder2', local, { entropyMaximizing: this.pool.entropyMaximizing });
+    return { local, global };
   }
 
   /** The encoder's per-point features of a batch of clouds [B, N, C]. */

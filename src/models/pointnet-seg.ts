@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { oneHotCategories, SegmentationHead } from './blocks/segmentation-head.ts';
 import type { ModelInput, ModelOutput } from './model.ts';
+import type { ModelLowering, ProgramBuilder } from '../deploy/program-builder.ts';
 import { PointNetEncoderModel, type PointNetEncoderOptions } from './pointnet-encoder.ts';
 
 export interface PointNetSegOptions extends PointNetEncoderOptions {
@@ -45,6 +46,16 @@ export class PointNetSeg extends PointNetEncoderModel {
         dropout: options.dropout ?? 0,
       }),
     );
+  }
+
+  override lower(b: ProgramBuilder): ModelLowering {
+    const { local, global } = this.lowerEncoder(b);
+    let perCloud = global;
+    if (this.numCategories > 0) {
+      b.push({ op: 'concat', inputs: [global, 'category'], output: 'global' });
+      perCloud = 'global';
+    }
+    return { output: this.head.lower(b, local, perCloud, this.encoder1.outFeatures), numCategories: this.numCategories };
   }
 
   forward({ inputs, categories }: ModelInput): ModelOutput {

@@ -6,6 +6,7 @@ import type { InitializerSpec } from '../nn/init/index.ts';
 import type { Rng } from '../util/rng.ts';
 import { LinearBnAct } from './blocks/shared-mlp.ts';
 import type { ModelInput, ModelOutput } from './model.ts';
+import type { ModelLowering, ProgramBuilder } from '../deploy/program-builder.ts';
 import { PointNetEncoderModel, type PointNetEncoderOptions } from './pointnet-encoder.ts';
 
 export interface PointNetOptions extends PointNetEncoderOptions {
@@ -56,6 +57,24 @@ export class PointNet extends PointNetEncoderModel {
     const global = this.poolFrom === 'all' ? tf.concat(layers.map((layer) => this.pool.forward(layer)), 1) : this.pool.forward(features);
     const logits = this.classifier.forward(this.dropout.forward(this.fc2.forward(this.fc1.forward(global))));
     return { logits, auxiliaryLoss: this.regularizer(featureMatrix) };
+  }
+
+  override lower(b: ProgramBuilder): ModelLowering {
+    let { global } = this.lowerEncoder(b);
+    if (this.poolFrom === 'all') global = this.lowerEveryLayerPool(b, global);
+    const h = this.fc2.lower(b, 'head.fc2', this.fc1.lower(b, 'head.fc1', global));
+    return { output: b.dense('head.classifier', this.classifier, { input: h, output: 'logits' }) };
+  }
+
+  /** `poolFrom: 'all'`: the max of every shared-MLP layer's output (the last one's is `last`), concatenated in layer order. */
+  private lowerEveryLayerPool(b: ProgramBuilder, last: string): string {
+    const names = [...this.encoder1.layers.map((_, i) => `encoder1.${i}`), ...this.encoder2.layers.map((_, i) => `encoder2.${i}`)];
+    const pooled = names.slice(0, -1).map((name) => {
+      b.push({ op: 'max_rows', input: name, output: `${name}.max`, entropyMaximizing: this.pool.entropyMaximizing });
+      return `${name}.max`;
+    });
+    b.push({ op: 'concat', inputs: [...pooled, last], output: 'pooled' });
+    return 'pooled';
   }
 }
 

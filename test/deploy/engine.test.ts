@@ -216,12 +216,12 @@ describe('engine load checks', () => {
       const op = h.program.find((o) => o['layer'] === 'encoder2.2.linear')!;
       op['outChannels'] = 1000;
     });
-    expect(() => new Engine(readPackedModel(wrongWidth, 'x.bitpoint'), { file: 'x.bitpoint' })).toThrow(/x\.bitpoint: layer encoder2\.2\.linear weights: tensor "encoder2\.2\.linear\.weight" should hold 128000 codes of 1 bits, it holds 131072 codes of 1 bits/);
+    expect(() => new Engine(readPackedModel(wrongWidth, 'x.bitpoint'), { file: 'x.bitpoint' })).toThrow(/^x\.bitpoint: program\[4\] \(dense encoder2\.2\.linear\)\.weights\.codes: tensor "encoder2\.2\.linear\.weight" should hold 128000 codes of 1 bits, it holds 131072 codes of 1 bits/);
     const missing = edit(bytes, (h) => {
       const op = h.program.find((o) => o['layer'] === 'head.classifier')!;
       op['scale'] = 'nowhere';
     });
-    expect(() => new Engine(readPackedModel(missing, 'y.bitpoint'), { file: 'y.bitpoint' })).toThrow(/y\.bitpoint: layer head\.classifier scale: tensor "nowhere" is not in the file/);
+    expect(() => new Engine(readPackedModel(missing, 'y.bitpoint'), { file: 'y.bitpoint' })).toThrow(/^y\.bitpoint: program\[\d+\] \(dense head\.classifier\)\.scale: tensor "nowhere" is not in the file/);
   });
 
   it('a layer fused into sign thresholds keeps no float scale and shift; any other result needs them', () => {
@@ -240,7 +240,7 @@ describe('engine load checks', () => {
       const op = h.program.find((o) => o['layer'] === 'head.classifier')!;
       op['scale'] = null;
     });
-    expect(() => new Engine(readPackedModel(noScale, 'z.bitpoint'), { file: 'z.bitpoint' })).toThrow(/z\.bitpoint: layer head\.classifier: a float result needs scale and shift tensors/);
+    expect(() => new Engine(readPackedModel(noScale, 'z.bitpoint'), { file: 'z.bitpoint' })).toThrow(/^z\.bitpoint: program\[\d+\] \(dense head\.classifier\): a float result needs scale and shift tensors/);
   });
 
   it('rejects inputs of the wrong shape and a missing category', () => {

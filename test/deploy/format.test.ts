@@ -42,7 +42,7 @@ describe('bit codes', () => {
 const program: ProgramHeader = {
   model: 'test',
   task: 'classification',
-  numClasses: 2,
+  numClasses: 3,
   input: { kind: 'points', channels: 3 },
   numCategories: 0,
   program: [{ op: 'max_rows', input: 'points', output: 'logits', entropyMaximizing: false }],
@@ -139,6 +139,6 @@ describe('packed file', () => {
     expect(rejection(withHeader(bytes, (h) => (tensors(h)[2]!.offset = 16)))).toMatch(/overlap/);
     expect(rejection(withHeader(bytes, (h) => (tensors(h)[1]!.bits = 0)))).toMatch(/bits must be an integer/);
     expect(rejection(withHeader(bytes, (h) => (tensors(h)[0]!.dtype = 'float64')))).toMatch(/unknown dtype/);
-    expect(rejection(withHeader(bytes, (h) => delete h['program']))).toMatch(/program is missing/);
+    expect(rejection(withHeader(bytes, (h) => delete h['program']))).toMatch(/header\.program must be a non-empty list of ops/);
   });
 });

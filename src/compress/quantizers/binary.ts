@@ -15,6 +15,7 @@
  *           α is treated as a constant in the backward pass (larq's magnitude-aware sign does the same).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { QuantizerGrid } from '../../nn/quantizer.ts';
 import { CompressQuantizer, customGradient, meanAbs, passBand, signNonzero } from './base.ts';
 
 export type BinaryScaling = 'none' | 'layer' | 'channel';
@@ -82,6 +83,10 @@ abstract class BinaryQuantizer extends CompressQuantizer {
   quantize(x: tf.Tensor): tf.Tensor {
     const input = this.center ? tf.sub(x, tf.mean(x)) : x;
     return binarize(input, { clipValue: this.clipValue, scaling: this.scaling, gradient: this.gradient });
+  }
+
+  override grid(): QuantizerGrid {
+    return { kind: 'binary', bits: 1, levels: 2, scaling: this.scaling };
   }
 
   override storedScalars(shape: readonly number[]): number {

@@ -33,6 +33,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Parameter } from '../../nn/parameter.ts';
+import type { QuantizerGrid } from '../../nn/quantizer.ts';
 import { allButLastAxis, CompressQuantizer, customGradient, meanAbs, reduceToShape } from './base.ts';
 
 export const MIN_BITS = 2;
@@ -220,6 +221,12 @@ export class Lsq extends CompressQuantizer {
     return lsqQuantize(x, this.step.variable, range, gradScale);
   }
 
+  /** Units in [−Q_N, Q_P] times the learned step (one per layer or per output channel). */
+  override grid(): QuantizerGrid {
+    const { negative, positive } = this.levels();
+    return { kind: 'uniform', bits: this.bits, levels: 2 ** this.bits, step: Array.from(this.step.variable.dataSync()), min: -negative, max: positive };
+  }
+
   override storedScalars(): number {
     return this.step.size;
   }
@@ -253,6 +260,16 @@ export class DoReFa extends CompressQuantizer {
 
   quantize(x: tf.Tensor): tf.Tensor {
     return this.mode === 'weights' ? dorefaWeights(x, this.bits, this.perChannel ? 'channel' : 'layer') : dorefaActivations(x, this.bits);
+  }
+
+  /**
+   * Weights: q = 2k/L − 1 = (2/L)·(k − L/2), units k − L/2 ∈ [−L/2, L/2] (half-integers for odd L,
+   * still L + 1 levels a step apart); activations: k/L, units k ∈ [0, L].
+   */
+  override grid(): QuantizerGrid {
+    const levels = 2 ** this.bits - 1;
+    if (this.mode === 'weights') return { kind: 'uniform', bits: this.bits, levels: levels + 1, step: [2 / levels], min: -levels / 2, max: levels / 2 };
+    return { kind: 'uniform', bits: this.bits, levels: levels + 1, step: [1 / levels], min: 0, max: levels };
   }
 
   override describe(): Record<string, unknown> {

@@ -24,8 +24,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Parameter } from '../../nn/parameter.ts';
+import type { QuantizerGrid } from '../../nn/quantizer.ts';
 import { allButLastAxis, CompressQuantizer, customGradient, meanAbs, passBand } from './base.ts';
 import { kthSmallest, magnitudes } from './select.ts';
+
+/** Every ternary quantizer's grid: 0 and ±scale, the scales read off the quantized values. */
+const TERNARY_GRID: QuantizerGrid = { kind: 'ternary', bits: 2, levels: 3 };
 
 export type TernaryGranularity = 'layer' | 'channel';
 
@@ -117,6 +121,9 @@ export interface TwnOptions {
 export class Twn extends CompressQuantizer {
   readonly kind = 'twn';
   readonly bits = 2;
+  override grid(): QuantizerGrid {
+    return TERNARY_GRID;
+  }
   readonly granularity: TernaryGranularity;
   readonly clipValue: number;
 
@@ -149,6 +156,9 @@ export interface TernarySparsityOptions {
 export class TernarySparsity extends CompressQuantizer {
   readonly kind = 'ternary_sparsity';
   readonly bits = 2;
+  override grid(): QuantizerGrid {
+    return TERNARY_GRID;
+  }
   readonly sparsity: number;
   readonly clipValue: number;
 
@@ -181,6 +191,9 @@ export interface TtqOptions {
 export class Ttq extends CompressQuantizer {
   readonly kind = 'ttq';
   readonly bits = 2;
+  override grid(): QuantizerGrid {
+    return TERNARY_GRID;
+  }
   readonly threshold: number;
   readonly positiveScale: Parameter;
   readonly negativeScale: Parameter;

@@ -11,7 +11,9 @@
  * repeated runs allocate nothing.
  */
 import { entropyMaximizingOffset } from '../../nn/ops/entropy-maximizing-offset.ts';
+import { BitpointError } from '../../util/errors.ts';
 import { readPackedModel, type PackedModel } from '../format.ts';
+import { checkRunSize } from '../validate-program.ts';
 import type { DenseOp, Op } from '../program.ts';
 import { JsKernels } from './js-kernels.ts';
 import { activate, Activation, knnScratchBytes, type EngineKernels } from './kernels.ts';
@@ -47,6 +49,9 @@ export interface EngineInput {
   /** Object category for part segmentation models with a category input. */
   category?: number;
 }
+
+/** An input the model cannot run on (its shape, its size, a missing category): one line naming the model. */
+export class EngineInputError extends BitpointError {}
 
 const ACTIVATIONS = { none: Activation.None, relu: Activation.Relu, leaky_relu: Activation.LeakyRelu } as const;
 
@@ -101,13 +106,17 @@ export class Engine {
     return this.model.header;
   }
 
-  /** Rows of one input: points of a cloud, or pixels of an image. */
+  /** Rows of one input: points of a cloud, or pixels of an image, within what the program can run on. */
   private inputRows(values: Float32Array): number {
     const input = this.header.input;
     const channels = input.channels;
-    if (values.length % channels !== 0 || values.length === 0) throw new RangeError(`input of ${values.length} values is not [rows, ${channels}]`);
+    const fail = (problem: string): never => {
+      throw new EngineInputError(`${this.file}: ${problem}`);
+    };
+    if (values.length % channels !== 0 || values.length === 0) fail(`input of ${values.length} values is not [rows, ${channels}]`);
     const rows = values.length / channels;
-    if (input.kind === 'image' && rows !== input.height * input.width) throw new RangeError(`expected a ${input.height}×${input.width} image, got ${rows} pixels`);
+    if (input.kind === 'image' && rows !== input.height * input.width) fail(`expected a ${input.height}×${input.width} image, got ${rows} pixels`);
+    checkRunSize(this.model.bounds, rows, fail);
     return rows;
   }
 
@@ -125,7 +134,7 @@ export class Engine {
     if (this.categoryView) {
       const categories = this.header.numCategories;
       if (category === undefined || !(Number.isInteger(category) && category >= 0 && category < categories)) {
-        throw new RangeError(`this model needs the object category (an integer in [0, ${categories})), got ${category}`);
+        throw new EngineInputError(`${this.file}: this model needs the object category (an integer in [0, ${categories})), got ${category}`);
       }
       this.categoryView.fill(0);
       this.categoryView[category] = 1;

@@ -8,6 +8,7 @@ import { maxSharedTies } from '../../nn/ops/max-shared-ties.ts';
 import { IdentityQuantizer } from '../../nn/quantizer.ts';
 import type { InitializerSpec } from '../../nn/init/index.ts';
 import type { Rng } from '../../util/rng.ts';
+import type { ProgramBuilder } from '../../deploy/program-builder.ts';
 import { knnIndices } from './knn.ts';
 import { LinearBnAct } from './shared-mlp.ts';
 
@@ -125,4 +126,45 @@ export class EdgeConv extends Module {
       return activate(maxSharedTies(h, 2)) as tf.Tensor3D;
     });
   }
+
+  /**
+   * kNN in the input's feature space, the edge MLP, the max over each point's edges. A one-layer
+   * MLP on float inputs becomes one `edge_max` op (no edge is materialized); any other block
+   * materializes the edge features and takes the max with `group_max`.
+   */
+  lower(b: ProgramBuilder, name: string, input: string): string {
+    const neighbours = `${name}.neighbours`;
+    b.push({ op: 'knn', input, k: this.k, output: neighbours });
+    const activation = b.activation(this.activation);
+    const edge = this.edgeLayer;
+    if (this.layers.some((layer) => layer.shortcut)) {
+      b.fail(`${name}: real-valued shortcuts inside an EdgeConv block (the policy's realShortcuts) are not in the packed format`);
+    }
+    const options = { batchNorm: edge.bn, activation, slope: DGCNN_NEGATIVE_SLOPE };
+    const floatInput = edge.linear.inputQuantizer.grid()?.kind === 'float';
+    if (this.layers.length === 0 && floatInput && !edge.linear.mask) {
+      const dense = b.denseOp(`${name}.0.linear`, edge.linear, { ...options, input, output: name });
+      b.push({ op: 'edge_max', neighbours, k: this.k, dense });
+      return name;
+    }
+    b.push({ op: 'edge_features', input, neighbours, k: this.k, output: `${name}.edges` });
+    let x = b.dense(`${name}.0.linear`, edge.linear, { ...options, input: `${name}.edges`, output: `${name}.0` });
+    this.layers.forEach((layer, i) => {
+      x = b.dense(`${name}.${i + 1}.linear`, layer.linear, { input: x, output: `${name}.${i + 1}`, batchNorm: layer.bn, activation, slope: DGCNN_NEGATIVE_SLOPE });
+    });
+    b.push({ op: 'group_max', input: x, group: this.k, output: name });
+    return name;
+  }
+}
+
+/** DGCNN's EdgeConv blocks on the points, each on the last one's output, concatenated: `local`. */
+export function lowerEdgeConvs(b: ProgramBuilder, blocks: readonly EdgeConv[]): string {
+  let x = 'points';
+  const features: string[] = [];
+  blocks.forEach((block, i) => {
+    x = block.lower(b, `edgeconv${i + 1}`, x);
+    features.push(x);
+  });
+  b.push({ op: 'concat', inputs: features, output: 'local' });
+  return 'local';
 }

@@ -5,6 +5,7 @@ import { Linear } from '../../nn/layers/linear.ts';
 import { Module } from '../../nn/module.ts';
 import type { InitializerSpec } from '../../nn/init/index.ts';
 import type { Rng } from '../../util/rng.ts';
+import type { ProgramBuilder } from '../../deploy/program-builder.ts';
 import { DGCNN_NEGATIVE_SLOPE } from './edge-conv.ts';
 import { GlobalConcatLinear } from './global-concat-linear.ts';
 import { LinearBnAct } from './shared-mlp.ts';
@@ -93,6 +94,37 @@ export class SegmentationHead extends Module {
       });
       return this.classifier.forward(h) as tf.Tensor3D;
     });
+  }
+
+  /**
+   * The first layer split into a per-point product (`local`, its first `localChannels` input
+   * rows) plus a per-cloud row (`global`, the other rows), then the layers and the part layer.
+   */
+  lower(b: ProgramBuilder, local: string, global: string, localChannels: number): string {
+    const first = this.first;
+    const activation = b.activation(first.activation);
+    const globalPart = b.dense('head.0.linear', first.linear, {
+      input: global,
+      output: 'head.0.global',
+      batchNorm: first.bn,
+      rows: [localChannels, first.linear.inFeatures],
+      part: 'global',
+      withoutShift: true,
+    });
+    let x = b.dense('head.0.linear', first.linear, {
+      input: local,
+      output: 'head.0',
+      batchNorm: first.bn,
+      activation,
+      slope: DGCNN_NEGATIVE_SLOPE,
+      rows: [0, localChannels],
+      part: 'local',
+      addRow: globalPart,
+    });
+    this.layers.forEach((layer, i) => {
+      x = layer.lower(b, `head.${i + 1}`, x);
+    });
+    return b.dense('head.classifier', this.classifier, { input: x, output: 'logits' });
   }
 }
 

@@ -5,6 +5,11 @@ import { Linear } from '../../nn/layers/linear.ts';
 import { BatchNorm } from '../../nn/layers/batch-norm.ts';
 import type { InitializerSpec } from '../../nn/init/index.ts';
 import type { Rng } from '../../util/rng.ts';
+import type { ProgramBuilder } from '../../deploy/program-builder.ts';
+import type { DenseOp } from '../../deploy/program.ts';
+
+/** Slope of the LeakyReLU blocks use (DGCNN's). */
+export const LEAKY_RELU_SLOPE = 0.2;
 
 export interface SharedMlpOptions {
   rng: Rng;
@@ -52,8 +57,20 @@ export class LinearBnAct extends Module {
     if (this.bn && this.activation === 'relu') return this.bn.forward(y, { relu: true });
     if (this.bn) y = this.bn.forward(y);
     if (this.activation === 'relu') y = tfc.relu(y);
-    else if (this.activation === 'leaky_relu') y = tfc.leakyRelu(y, 0.2);
+    else if (this.activation === 'leaky_relu') y = tfc.leakyRelu(y, LEAKY_RELU_SLOPE);
     return y;
+  }
+
+  /** Linear → BatchNorm → activation as one dense op (+ the shortcut); `result` as in DenseOp. */
+  lower(b: ProgramBuilder, name: string, input: string, result?: DenseOp['result']): string {
+    const options = { batchNorm: this.bn, activation: b.activation(this.activation), slope: LEAKY_RELU_SLOPE };
+    if (!this.shortcut) return b.dense(`${name}.linear`, this.linear, { ...options, input, output: name, result });
+    // The sum is taken before any max over rows, so the max cannot be fused into the layer.
+    const body = b.dense(`${name}.linear`, this.linear, { ...options, input, output: `${name}.body` });
+    const sum = result?.kind === 'max' ? `${name}.sum` : name;
+    b.push({ op: 'shortcut', input: body, source: input, output: sum });
+    if (result?.kind === 'max') b.push({ op: 'max_rows', input: sum, output: name, entropyMaximizing: result.entropyMaximizing });
+    return name;
   }
 }
 
@@ -102,5 +119,15 @@ export class SharedMlp extends Module {
       return y;
     }, x);
     return outputs;
+  }
+
+  /** The layers in order; with `pool`, the last one's output is max-pooled over rows. */
+  lower(b: ProgramBuilder, name: string, input: string, pool?: { entropyMaximizing: boolean }): string {
+    let x = input;
+    this.layers.forEach((layer, i) => {
+      const last = i === this.layers.length - 1;
+      x = layer.lower(b, `${name}.${i}`, x, last && pool ? { kind: 'max', entropyMaximizing: pool.entropyMaximizing } : undefined);
+    });
+    return x;
   }
 }

@@ -4,6 +4,7 @@ import { GlobalMaxPool } from '../../nn/layers/global-max-pool.ts';
 import { Linear } from '../../nn/layers/linear.ts';
 import type { InitializerSpec } from '../../nn/init/index.ts';
 import type { Rng } from '../../util/rng.ts';
+import type { ProgramBuilder } from '../../deploy/program-builder.ts';
 import { LinearBnAct, SharedMlp } from './shared-mlp.ts';
 
 /**
@@ -42,6 +43,15 @@ export class TNet extends Module {
     });
     const output = tf.matMul(x, matrix) as tf.Tensor3D;
     return { output, matrix };
+  }
+
+  /** Shared MLP, max over points, FC, FC, the k×k matrix; then x·matrix. */
+  lower(b: ProgramBuilder, name: string, input: string): string {
+    const pooled = this.mlp.lower(b, `${name}.mlp`, input, { entropyMaximizing: this.pool.entropyMaximizing });
+    const features = this.fc2.lower(b, `${name}.fc2`, this.fc1.lower(b, `${name}.fc1`, pooled));
+    const matrix = b.dense(`${name}.transform`, this.transform, { input: features, output: `${name}.matrix` });
+    b.push({ op: 'transform', input, matrix, k: this.k, output: `${name}.output` });
+    return `${name}.output`;
   }
 }
 
