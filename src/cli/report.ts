@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
-import { UsageError } from '../util/errors.ts';
+import { FlagValueError, UsageError } from '../util/errors.ts';
 import type { StudyInfo } from '../experiments/store.ts';
-import { booleanFlag, stringFlag, type Command } from './command.ts';
+import { booleanFlag, missing, stringFlag, type Command } from './command.ts';
 
 /**
  * `bitpoint report --db FILE --study NAME --out DIR`: tables (Markdown and HTML, mean ± std over
@@ -12,17 +12,18 @@ import { booleanFlag, stringFlag, type Command } from './command.ts';
 export const reportCommand: Command = {
   name: 'report',
   summary: 'Tables (Markdown, HTML) and d3 SVG plots of a study from its SQLite results store.',
-  usage: 'bitpoint report --db FILE [--study NAME | --study-file STUDY.json [--quick]] [--out DIR] [--json]',
+  usage: 'bitpoint report --db FILE [flags]',
   flags: {
-    db: { type: 'string' },
-    study: { type: 'string' },
-    'study-file': { type: 'string' },
-    quick: { type: 'boolean' },
-    out: { type: 'string' },
+    db: { type: 'string', arg: 'FILE', description: 'the SQLite results store of a sweep (required)' },
+    study: { type: 'string', arg: 'NAME', description: 'which study of the store', default: 'the only one' },
+    'study-file': { type: 'string', arg: 'FILE', description: 'take question, reference and names from this study file (edits need no new sweep)' },
+    quick: { type: 'boolean', description: "with --study-file: its quick variant" },
+    out: { type: 'string', arg: 'DIR', description: 'where index.html, report.md and the SVG plots go', default: '<folder of --db>/report' },
   },
+  examples: [['bitpoint report --db runs/bit-width/results.sqlite', 'tables and plots of the bit-width study']],
   async run(ctx) {
     const dbFile = stringFlag(ctx, 'db');
-    if (!dbFile) throw new UsageError(`report: --db is required\nusage: ${reportCommand.usage}`);
+    if (!dbFile) throw missing(reportCommand, '--db FILE is required');
     const { ResultsStore } = await import('../experiments/store.ts');
     let study = stringFlag(ctx, 'study');
     const studyFile = stringFlag(ctx, 'study-file');
@@ -30,10 +31,10 @@ export const reportCommand: Command = {
     if (studyFile) {
       const { readStudyFile, studyInfoOf } = await import('../experiments/study.ts');
       info = studyInfoOf(readStudyFile(studyFile), booleanFlag(ctx, 'quick'));
-      if (study && study !== info.name) throw new UsageError(`report: --study ${study} is not the study of ${studyFile} (${info.name})`);
+      if (study && study !== info.name) throw new FlagValueError('study', study, `the study of ${studyFile} (${info.name})`);
       study = info.name;
     } else if (booleanFlag(ctx, 'quick')) {
-      throw new UsageError(`report: --quick goes with --study-file\nusage: ${reportCommand.usage}`);
+      throw missing(reportCommand, '--quick goes with --study-file');
     }
     if (!study) {
       const store = ResultsStore.open(dbFile, { readonly: true });

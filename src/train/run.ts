@@ -118,7 +118,8 @@ async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await rename(temporary, file);
 }
 
-function workerCount(config: RunConfig, backend: BackendInfo): number {
+/** The worker threads a run (or an evaluation) uses: the config's count, or one per extra core on single-threaded backends. */
+export function workerCount(config: Pick<RunConfig, 'workers'>, backend: BackendInfo): number {
   if (config.workers !== 'auto') return config.workers;
   // Native backends use every core themselves; wasm and cpu run one thread under Node.
   return backend.name === 'wasm' || backend.name === 'cpu' ? Math.max(0, availableParallelism() - 1) : 0;

@@ -1,3 +1,5 @@
+import { clip } from './clip.ts';
+
 /**
  * One error class per domain. Each carries what a user needs to act on it: the file and position
  * for a bad file, the key path for a bad config. The CLI prints `message` as one line and exits 1.
@@ -33,6 +35,15 @@ export class ConfigError extends BitpointError {
 
 /** Wrong command-line usage (unknown flag, missing argument): exit status 2. */
 export class UsageError extends BitpointError {}
+
+/** A flag given a value it does not take: exit status 1, naming the flag, the value and what it takes. */
+export class FlagValueError extends BitpointError {
+  readonly flag: string;
+  constructor(flag: string, value: string, accepted: string) {
+    super(`--${flag} '${clip(value)}': must be ${accepted}`);
+    this.flag = flag;
+  }
+}
 
 /** A backend that was asked for but cannot start (e.g. tfjs-node not installed). */
 export class BackendError extends BitpointError {}
