@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../util/errors.ts';
+import { FormatError } from '../util/errors.ts';
+import { readJsonFile } from '../util/json-file.ts';
 import { booleanFlag, missing, numberFlag, numberOrWordFlag, stringFlag, type Command } from './command.ts';
 import { BACKEND_FLAG, DATASET_NAMES, MODEL_NAMES, PRESET_NAMES } from './shared-flags.ts';
 import { RUN_CONFIG_RANGES as RANGES } from '../train/run-config-ranges.ts';
@@ -122,17 +123,7 @@ function pct(value: number | undefined): string {
 }
 
 function readJsonObject(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError('', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Record<string, unknown>;
-  } catch (error) {
-    throw new ConfigError('', `${file} is not valid JSON: ${(error as Error).message}`);
-  }
+  const value = readJsonFile(file);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FormatError(file, 'must hold one JSON object (a run config)');
+  return value as Record<string, unknown>;
 }

@@ -14,10 +14,11 @@ export class BitpointError extends Error {
 /** A file that cannot be read: names the file and where (byte offset or line) it goes wrong. */
 export class FormatError extends BitpointError {
   readonly file: string;
-  readonly position?: { byte?: number; line?: number };
-  constructor(file: string, problem: string, position?: { byte?: number; line?: number }) {
+  readonly position?: { byte?: number; line?: number; column?: number };
+  constructor(file: string, problem: string, position?: { byte?: number; line?: number; column?: number }) {
+    const column = position?.column !== undefined ? `, column ${position.column}` : '';
     const where =
-      position?.line !== undefined ? ` (line ${position.line})` : position?.byte !== undefined ? ` (byte ${position.byte})` : '';
+      position?.line !== undefined ? ` (line ${position.line}${column})` : position?.byte !== undefined ? ` (byte ${position.byte})` : '';
     super(`${file}${where}: ${problem}`);
     this.file = file;
     this.position = position;
@@ -27,9 +28,12 @@ export class FormatError extends BitpointError {
 /** A bad configuration value: `path` is the dotted path of the key, e.g. `compress.layers.0.bits`. */
 export class ConfigError extends BitpointError {
   readonly path: string;
-  constructor(path: string, problem: string) {
-    super(path ? `config ${path}: ${problem}` : `config: ${problem}`);
+  readonly problem: string;
+  /** `file`: the config file, when the error is reported for one ("run.json: epochs: …"). */
+  constructor(path: string, problem: string, file?: string) {
+    super(file ? `${file}: ${path ? `${path}: ` : ''}${problem}` : path ? `config ${path}: ${problem}` : `config: ${problem}`);
     this.path = path;
+    this.problem = problem;
   }
 }
 
