@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,7 +102,28 @@ describe('eval --workers on a trained run', () => {
     cpSync(fileURLToPath(new URL('../fixtures/datasets/ModelNet-tiny', import.meta.url)), data, { recursive: true });
     // the fixture's stray notes.txt now reads as a point file (the NumPy change); not this test's subject
     rmSync(join(data, 'box/train/notes.txt'));
-    execFileSync(process.execPath, [cli, 'train', '--model', 'pointnet-vanilla', '--dataset', data, '--points', '64', '--batch-size', '2', '--epochs', '1', '--workers', '0', '--out', runDir], { cwd: repo, stdio: 'ignore' });
+    const trained = spawnSync(process.execPath, [cli, 'train', '--model', 'pointnet-vanilla', '--dataset', data, '--points', '64', '--batch-size', '2', '--epochs', '2', '--workers', '0', '--out', runDir], { cwd: repo, encoding: 'utf8' });
+    expect(trained.status).toBe(0);
+    trainLog = trained.stderr;
+    trainResult = trained.stdout;
+  });
+  let trainLog = '';
+  let trainResult = '';
+
+  it('training says up front what it runs, gives elapsed time and ETA per epoch, and one accuracy format', () => {
+    expect(trainLog).toMatch(/^train pointnet-vanilla: pointnet-vanilla on .*ModelNet-tiny \(\d+ training, \d+ test samples\), 2 epochs of \d+ steps, backend wasm, 0 worker threads, into .*run$/m);
+    expect(trainLog).toMatch(/^epoch 1\/2 loss [\d.]+ acc [\d.]+ \(elapsed \d+ s, ETA \d+ s\)$/m);
+    expect(trainLog).toMatch(/^epoch 2\/2 loss [\d.]+ acc [\d.]+ \(elapsed \d+ s\)$/m);
+    // the test accuracy on stderr in the form the result line on stdout has
+    const logged = /^  test accuracy (\d+\.\d\d) %$/m.exec(trainLog)?.[1];
+    expect(logged).toBeDefined();
+    expect(trainResult).toContain(`test accuracy ${logged} %`);
+  });
+
+  it('a run name that cannot be a folder is refused before anything starts (no ENAMETOOLONG, no stack)', () => {
+    const result = bitpoint('train', '--model', 'pointnet-vanilla', '--name', 'n'.repeat(300));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`bitpoint: config name: must be at most 100 characters (it names a folder), got '${'n'.repeat(80)}…'\n`);
   });
 
   it('evaluating on a worker thread gives the same numbers as on the main thread', () => {
