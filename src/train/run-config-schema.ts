@@ -27,8 +27,6 @@ export const InitializerSchema = z.union([
   z.looseObject({ name: z.enum(INITIALIZER_NAMES as [string, ...string[]]) }).describe('an initializer with its parameters (mode, scale, gain, …)'),
 ]);
 
-const widths = z.array(z.number().int().min(1).max(65536)).min(1);
-
 /** A run name: it becomes a folder name, so letters, digits, `.`, `_`, `-`, and not too long. */
 export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const RUN_NAME_MAX = 100;
@@ -106,7 +104,8 @@ function runConfigSchema(partial: boolean) {
       dropout: z.number().min(0).max(0.99).optional(),
       init: InitializerSchema.optional(),
       k: z.number().min(1).max(1024).optional(),
-      encoder: z.tuple([widths, widths]).optional(),
+      // checked by parseRunConfig, whose message shows the expected form
+      encoder: z.array(z.unknown()).optional().describe('two lists of positive integer widths (before and after the feature T-Net), e.g. [[64, 64], [64, 128, 1024]]'),
       poolFrom: z.enum(['last', 'all']).optional(),
     })
     .optional(),
