@@ -105,7 +105,7 @@ function runConfigSchema(partial: boolean) {
       init: InitializerSchema.optional(),
       k: z.number().min(1).max(1024).optional(),
       // checked by parseRunConfig, whose message shows the expected form
-      encoder: z.array(z.unknown()).optional().describe('two lists of positive integer widths (before and after the feature T-Net), e.g. [[64, 64], [64, 128, 1024]]'),
+      encoder: z.unknown().optional().describe('two lists of positive integer widths (before and after the feature T-Net), e.g. [[64, 64], [64, 128, 1024]]'),
       poolFrom: z.enum(['last', 'all']).optional(),
     })
     .optional(),
