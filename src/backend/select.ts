@@ -28,6 +28,8 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Kernels bitpoint replaced on this backend (see kernel-fixes.ts). */
   kernelFixes: string[];
+  /** Native packages that are installed but failed to load, with why (auto fell back past them). */
+  fallbacks?: string[];
 }
 
 const NATIVE_PACKAGES: Record<'node' | 'node-gpu', string> = {
@@ -49,15 +51,28 @@ export function parseBackendRequest(value: string | undefined): BackendRequest {
   return value;
 }
 
+/** Why each native package did not load, when it is installed but broken (missing CUDA, libtensorflow). */
+const nativeFailures = new Map<string, string>();
+
 async function tryNative(kind: 'node' | 'node-gpu'): Promise<boolean> {
   const pkg = NATIVE_PACKAGES[kind];
   try {
     // A variable specifier keeps bundlers and the type checker from resolving an optional package.
     await import(/* @vite-ignore */ pkg);
-  } catch {
+  } catch (error) {
+    // Not installed is the usual case; installed but failing to load is worth saying why.
+    const code = (error as NodeJS.ErrnoException).code;
+    const notInstalled = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(pkg);
+    if (!notInstalled) nativeFailures.set(pkg, firstLine(error));
     return false;
   }
   return tf.findBackend('tensorflow') !== null && (await tf.setBackend('tensorflow'));
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? text;
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
 async function tryWasm(): Promise<boolean> {
@@ -106,6 +121,8 @@ export async function useBackend(request: BackendRequest = 'auto'): Promise<Back
       break;
     }
     if (request === kind) {
+      const failure = nativeFailures.get(backendPackage);
+      if (failure) throw new BackendError(`backend '${kind}': ${backendPackage} is installed but failed to load: ${failure} (see docs/gpu.md)`);
       const hint = kind === 'node' || kind === 'node-gpu' ? `; install it with: npm install ${backendPackage}` : '';
       throw new BackendError(`backend '${kind}' is not available (${backendPackage} could not be loaded)${hint}`);
     }
@@ -113,7 +130,9 @@ export async function useBackend(request: BackendRequest = 'auto'): Promise<Back
   if (!name) throw new BackendError('no tfjs backend could be started');
   await tf.ready();
   const kernelFixes = installKernelFixes(name);
-  active = { requested: request, name, package: pkg, tfjsVersion: tf.version_core, kernelFixes };
+  // with auto, a broken native install falls back to wasm; say so rather than run slowly in silence
+  const fallbacks = [...nativeFailures].map(([failed, why]) => `${failed} failed to load (${why})`);
+  active = { requested: request, name, package: pkg, tfjsVersion: tf.version_core, kernelFixes, ...(fallbacks.length ? { fallbacks } : {}) };
   return active;
 }
 

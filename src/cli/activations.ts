@@ -1,5 +1,5 @@
-import { booleanFlag, stringFlag, type Command } from './command.ts';
-import { UsageError } from '../util/errors.ts';
+import { booleanFlag, missing, stringFlag, type Command } from './command.ts';
+import { BACKEND_FLAG, checkpointFlag } from './shared-flags.ts';
 
 /**
  * `bitpoint activations --run DIR [--split test|train] [--checkpoint best|last] [--json]`: runs a
@@ -11,19 +11,19 @@ import { UsageError } from '../util/errors.ts';
 export const activationsCommand: Command = {
   name: 'activations',
   summary: 'How the quantized inputs of a trained run fill their grids: codes used, spread per channel, clipping, sign entropy.',
-  usage: 'bitpoint activations --run DIR [--split test|train] [--checkpoint best|last] [--backend B] [--json]',
+  usage: 'bitpoint activations --run DIR [flags]',
   flags: {
-    run: { type: 'string' },
-    split: { type: 'string' },
-    checkpoint: { type: 'string' },
+    run: { type: 'string', arg: 'DIR', description: 'a run folder written by bitpoint train (required)' },
+    split: { type: 'string', arg: 'SPLIT', description: 'the split to run over (no augmentation)', values: ['test', 'train'], default: 'test' },
+    checkpoint: checkpointFlag('last'),
+    backend: BACKEND_FLAG,
   },
+  examples: [['bitpoint activations --run runs/demo/pointnet-cls-int4-s1', 'how the 4-bit activations of a trained run use their 16 codes']],
   async run(ctx) {
     const runDir = stringFlag(ctx, 'run');
-    if (!runDir) throw new UsageError(`activations: --run DIR is required\nusage: ${activationsCommand.usage}`);
-    const which = stringFlag(ctx, 'checkpoint') ?? 'last';
-    if (which !== 'best' && which !== 'last') throw new UsageError(`--checkpoint must be best or last, got '${which}'`);
-    const split = stringFlag(ctx, 'split') ?? 'test';
-    if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got '${split}'`);
+    if (!runDir) throw missing(activationsCommand, '--run DIR is required');
+    const which = (stringFlag(ctx, 'checkpoint') ?? 'last') as 'best' | 'last';
+    const split = (stringFlag(ctx, 'split') ?? 'test') as 'test' | 'train';
     const { useBackend, parseBackendRequest } = await import('../backend/select.ts');
     const { loadRunModel } = await import('../train/run-model.ts');
     const { openDataset } = await import('../data/datasets/open.ts');

@@ -1,5 +1,4 @@
-import { UsageError } from '../util/errors.ts';
-import { booleanFlag, numberFlag, stringFlag, type Command, type CommandContext } from './command.ts';
+import { booleanFlag, missing, numberFlag, stringFlag, type Command, type CommandContext } from './command.ts';
 
 /**
  * `bitpoint data synth` generates the default data sets (synth-cls, synth-seg) if they are missing;
@@ -11,20 +10,24 @@ export const dataCommand: Command = {
   summary: 'Generate the synthetic data sets (synth) or describe a data set (info).',
   usage:
     'bitpoint data synth [--out datasets/synthetic] [--seed N] [--difficulty D] [--force] [--check] [--json]\n' +
-    '       bitpoint data info <synth-cls|synth-seg|mnist|folder> [--split train|val|test|trainval] [--json]',
+    '       bitpoint data info (NAME | FOLDER) [--split train|val|test|trainval] [--json]',
   flags: {
-    out: { type: 'string' },
-    seed: { type: 'string' },
-    difficulty: { type: 'string' },
-    force: { type: 'boolean' },
-    check: { type: 'boolean' },
-    split: { type: 'string' },
+    out: { type: 'string', arg: 'DIR', description: 'where synth writes the data sets', default: 'datasets/synthetic' },
+    seed: { type: 'string', arg: 'N', description: 'generator seed (synth)', number: { integer: true, min: 0, max: 2 ** 32 - 1 }, default: 'the versioned seed' },
+    difficulty: { type: 'string', arg: 'D', description: 'how hard synth-cls is, 0 easy … 1 hard (synth)', number: { min: 0, max: 1 } },
+    force: { type: 'boolean', description: 'regenerate even if the data sets exist (synth)' },
+    check: { type: 'boolean', description: 'measure synth-cls difficulty with 5-NN on shape descriptors (synth)' },
+    split: { type: 'string', arg: 'SPLIT', description: 'the split to describe (info)', values: ['train', 'val', 'test', 'trainval'], default: 'train' },
   },
+  examples: [
+    ['bitpoint data synth', 'generate synth-cls and synth-seg into datasets/synthetic/ if missing'],
+    ['bitpoint data info datasets/modelnet40_ply_hdf5_2048 --split test', 'what a downloaded data set folder holds'],
+  ],
   async run(ctx) {
     const [which, ...rest] = ctx.positionals;
     if (which === 'synth') return synth(ctx);
     if (which === 'info') return info(ctx, rest[0]);
-    throw new UsageError(`data: say what to do: synth or info\nusage: ${dataCommand.usage}`);
+    throw missing(dataCommand, 'say what to do: synth or info');
   },
 };
 
@@ -33,9 +36,8 @@ async function synth(ctx: CommandContext): Promise<number> {
   const { synthClsDifficulty } = await import('../data/datasets/synthetic/difficulty-report.ts');
   const { DEFAULT_SYNTH_SEED } = await import('../data/datasets/synthetic/version.ts');
   const root = stringFlag(ctx, 'out') ?? 'datasets/synthetic';
-  const seed = numberFlag(ctx, 'seed', { integer: true, min: 0 }) ?? DEFAULT_SYNTH_SEED;
-  const difficulty = numberFlag(ctx, 'difficulty', { min: 0 });
-  if (difficulty !== undefined && difficulty > 1) throw new UsageError(`--difficulty must be in [0, 1], got ${difficulty}`);
+  const seed = numberFlag(ctx, 'seed') ?? DEFAULT_SYNTH_SEED;
+  const difficulty = numberFlag(ctx, 'difficulty');
   const started = performance.now();
   const result = await ensureSyntheticData(root, { seed, difficulty, force: booleanFlag(ctx, 'force'), logger: ctx.log });
   const report: Record<string, unknown> = { root, seed, ...result, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) };
@@ -52,10 +54,9 @@ async function synth(ctx: CommandContext): Promise<number> {
 }
 
 async function info(ctx: CommandContext, spec: string | undefined): Promise<number> {
-  if (!spec) throw new UsageError(`data info: name a data set\nusage: ${dataCommand.usage}`);
+  if (!spec) throw missing(dataCommand, 'data info: name a data set or folder');
   const { openDataset } = await import('../data/datasets/open.ts');
   const split = stringFlag(ctx, 'split') ?? 'train';
-  if (!['train', 'val', 'test', 'trainval'].includes(split)) throw new UsageError(`--split must be train, val, test or trainval, got '${split}'`);
   const dataset = await openDataset(spec, { split: split as 'train' | 'val' | 'test' | 'trainval', logger: ctx.log });
   const summary: Record<string, unknown> = {
     name: dataset.name,

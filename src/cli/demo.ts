@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { booleanFlag, stringFlag, type Command } from './command.ts';
+import { BACKEND_FLAG } from './shared-flags.ts';
 
 /**
  * `bitpoint demo` (the README's main job): generates the default data if missing, runs the quick
@@ -19,11 +20,16 @@ export const DEMO_SELECTION = [
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'The main job: quick bit-width study on PointNet classification and part segmentation; results, report and PLY predictions in runs/demo/.',
-  usage: 'bitpoint demo [--out DIR] [--study FILE] [--backend B] [--json]',
+  usage: 'bitpoint demo [flags]',
   flags: {
-    out: { type: 'string' },
-    study: { type: 'string' },
+    out: { type: 'string', arg: 'DIR', description: 'where results, report and predictions go', default: 'runs/demo' },
+    study: { type: 'string', arg: 'FILE', description: 'the study whose quick variant runs', default: 'experiments/bit-width.json' },
+    backend: BACKEND_FLAG,
   },
+  examples: [
+    ['bitpoint demo', 'the whole demo; rerunning it reuses finished runs'],
+    ['bitpoint demo --out /tmp/demo --json', 'into another folder, with a JSON summary on stdout'],
+  ],
   async run(ctx) {
     const started = performance.now();
     const { readStudyFile, expandStudy, methodReferences } = await import('../experiments/study.ts');

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { UsageError } from '../util/errors.ts';
-import { booleanFlag, stringFlag, type Command } from './command.ts';
+import { booleanFlag, missing, stringFlag, type Command } from './command.ts';
+import { BACKEND_FLAG, checkpointFlag } from './shared-flags.ts';
 
 /**
  * `bitpoint export --run DIR --out MODEL.bitpoint`: the run's trained model in the packed format
@@ -11,18 +11,19 @@ import { booleanFlag, stringFlag, type Command } from './command.ts';
 export const exportCommand: Command = {
   name: 'export',
   summary: 'Write a trained run as a packed model file (.bitpoint) for the bit-packed inference engine.',
-  usage: 'bitpoint export --run DIR --out MODEL.bitpoint [--checkpoint best|last] [--json]',
+  usage: 'bitpoint export --run DIR --out MODEL.bitpoint [flags]',
   flags: {
-    run: { type: 'string' },
-    out: { type: 'string' },
-    checkpoint: { type: 'string' },
+    run: { type: 'string', arg: 'DIR', description: 'a run folder written by bitpoint train (required)' },
+    out: { type: 'string', arg: 'FILE', description: 'the packed model file to write (required)' },
+    checkpoint: checkpointFlag('best'),
+    backend: BACKEND_FLAG,
   },
+  examples: [['bitpoint export --run runs/pointnet --out pointnet.bitpoint', 'the best checkpoint as a packed model for `predict --model` and the viewer']],
   async run(ctx) {
     const runDir = stringFlag(ctx, 'run');
     const out = stringFlag(ctx, 'out');
-    if (!runDir || !out) throw new UsageError(`export: --run and --out are required\nusage: ${exportCommand.usage}`);
-    const which = stringFlag(ctx, 'checkpoint') ?? 'best';
-    if (which !== 'best' && which !== 'last') throw new UsageError(`--checkpoint must be best or last, got '${which}'`);
+    if (!runDir || !out) throw missing(exportCommand, '--run DIR and --out FILE are required');
+    const which = (stringFlag(ctx, 'checkpoint') ?? 'best') as 'best' | 'last';
     const { useBackend, parseBackendRequest } = await import('../backend/select.ts');
     const { loadRunModel } = await import('../train/run-model.ts');
     const { exportModel } = await import('../deploy/export.ts');

@@ -1,7 +1,6 @@
 import { readPointFileFromDisk } from '../data/formats/node-files.ts';
 import { summarizePointFile, type PointFileSummary } from '../data/formats/summary.ts';
-import { UsageError } from '../util/errors.ts';
-import { booleanFlag, type Command } from './command.ts';
+import { booleanFlag, missing, type Command } from './command.ts';
 
 /**
  * `bitpoint inspect FILE [--json]`: what a PLY, OFF, PCD, point text, NumPy, HDF5 or IDX file holds.
@@ -13,8 +12,12 @@ export const inspectCommand: Command = {
   summary: 'Show a data file: format, encoding, element counts, property names and types, bounding box.',
   usage: 'bitpoint inspect FILE [--json]',
   flags: {},
+  examples: [
+    ['bitpoint inspect datasets/synthetic/synth-cls/train/0001.ply', 'format, element counts, properties and bounding box'],
+    ['bitpoint inspect ply_data_train0.h5 --json', 'the data sets of an HDF5 file, as JSON'],
+  ],
   async run(ctx) {
-    if (ctx.positionals.length !== 1) throw new UsageError(`inspect takes exactly one file\nusage: ${inspectCommand.usage}`);
+    if (ctx.positionals.length !== 1) throw missing(inspectCommand, 'give exactly one file');
     const summary = summarizePointFile(await readPointFileFromDisk(ctx.positionals[0]!));
     ctx.out(booleanFlag(ctx, 'json') ? JSON.stringify(summary) : describe(summary));
     return 0;

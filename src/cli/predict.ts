@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { ConfigError, UsageError } from '../util/errors.ts';
-import { booleanFlag, stringFlag, type Command } from './command.ts';
+import { ConfigError, FlagValueError } from '../util/errors.ts';
+import { booleanFlag, missing, stringFlag, type Command } from './command.ts';
+import { BACKEND_FLAG, checkpointFlag } from './shared-flags.ts';
 import type { ModelCard } from '../train/run-model.ts';
 import type { CloudLogits } from '../train/predict.ts';
 
@@ -34,30 +35,36 @@ async function loadPackedPredictor(file: string): Promise<{ logits: CloudLogits;
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Predict on one point cloud; writes it coloured by prediction with `pred` (and `prob_<class>`) as PLY or PCD.',
-  usage: 'bitpoint predict (--run DIR | --model MODEL.bitpoint) --input FILE --out FILE.ply|FILE.pcd [--category NAME] [--column NAME] [--encoding ascii|binary_little_endian|binary_big_endian (PLY) | ascii|binary|binary_compressed (PCD)] [--json]',
+  usage: 'bitpoint predict (--run DIR | --model MODEL.bitpoint) --input FILE --out FILE.ply|FILE.pcd [flags]',
   flags: {
-    run: { type: 'string' },
-    model: { type: 'string' },
-    input: { type: 'string' },
-    out: { type: 'string' },
-    category: { type: 'string' },
-    column: { type: 'string' },
-    encoding: { type: 'string' },
-    checkpoint: { type: 'string' },
+    run: { type: 'string', arg: 'DIR', description: 'a run folder written by bitpoint train (on TensorFlow.js)' },
+    model: { type: 'string', arg: 'FILE', description: 'a packed model from bitpoint export instead (on the bit-packed engine, no TensorFlow.js)' },
+    checkpoint: { ...checkpointFlag('best'), description: 'which checkpoint of --run: best or last' },
+    input: { type: 'string', arg: 'FILE', description: 'the point cloud (PLY, OFF, PCD, NPY/NPZ, TXT, …; a mesh is sampled as in training) (required)' },
+    out: { type: 'string', arg: 'FILE', description: 'the PLY or PCD file to write, coloured by prediction (required)' },
+    category: { type: 'string', arg: 'NAME', description: 'object category, for part segmentation models', default: 'predicted' },
+    column: { type: 'string', arg: 'NAME', description: 'name of the predicted-label vertex property', default: 'pred' },
+    encoding: { type: 'string', arg: 'ENC', description: 'encoding of --out: ascii, binary_little_endian or binary_big_endian for PLY; ascii, binary or binary_compressed for PCD', default: 'binary_little_endian (PLY), binary (PCD)' },
+    backend: BACKEND_FLAG,
   },
+  examples: [
+    ['bitpoint predict --run runs/pointnet --input chair.off --out chair-pred.ply', "the run's best checkpoint on one shape"],
+    ['bitpoint predict --model pointnet.bitpoint --input chair.ply --out chair-pred.ply --json', 'the packed model, summary as JSON'],
+  ],
   async run(ctx) {
     const runDir = stringFlag(ctx, 'run');
     const packedFile = stringFlag(ctx, 'model');
     const input = stringFlag(ctx, 'input');
     const out = stringFlag(ctx, 'out');
     if (!(runDir || packedFile) || (runDir && packedFile) || !input || !out) {
-      throw new UsageError(`predict: one of --run or --model, and --input and --out are required\nusage: ${predictCommand.usage}`);
+      throw missing(predictCommand, 'one of --run or --model, and --input and --out are required');
     }
+    if (packedFile && stringFlag(ctx, 'checkpoint')) throw missing(predictCommand, '--checkpoint goes with --run (a packed model holds one checkpoint)');
     // PCD (PCL, Open3D) for `.pcd`, PLY otherwise; both carry rgb by prediction and the scalars.
     const asPcd = out.toLowerCase().endsWith('.pcd');
     const encodings = asPcd ? ['ascii', 'binary', 'binary_compressed'] : ['ascii', 'binary_little_endian', 'binary_big_endian'];
     const encoding = stringFlag(ctx, 'encoding') ?? encodings[1]!;
-    if (!encodings.includes(encoding)) throw new UsageError(`--encoding for a ${asPcd ? 'PCD' : 'PLY'} file must be ${encodings.join(', ')}`);
+    if (!encodings.includes(encoding)) throw new FlagValueError('encoding', encoding, `${encodings.join(', ')} for a ${asPcd ? 'PCD' : 'PLY'} file`);
     const { useBackend, parseBackendRequest } = await import('../backend/select.ts');
     const { loadRunModel } = await import('../train/run-model.ts');
     const { readPointFileFromDisk } = await import('../data/formats/node-files.ts');
@@ -70,7 +77,7 @@ export const predictCommand: Command = {
       ({ logits: model, card } = await loadPackedPredictor(packedFile));
     } else {
       await useBackend(parseBackendRequest(stringFlag(ctx, 'backend')));
-      ({ model, card } = await loadRunModel(runDir!, stringFlag(ctx, 'checkpoint') === 'last' ? 'last' : 'best'));
+      ({ model, card } = await loadRunModel(runDir!, (stringFlag(ctx, 'checkpoint') ?? 'best') as 'best' | 'last'));
     }
     const { sampleSurface } = await import('../data/mesh.ts');
     const { Rng } = await import('../util/rng.ts');

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
-import { UsageError } from '../util/errors.ts';
+import { FlagValueError, UsageError } from '../util/errors.ts';
 import type { StudyInfo } from '../experiments/store.ts';
-import { booleanFlag, stringFlag, type Command, type CommandContext } from './command.ts';
+import { booleanFlag, missing, stringFlag, type Command, type CommandContext } from './command.ts';
 
 /**
  * `bitpoint report` in its four forms:
@@ -18,32 +18,34 @@ import { booleanFlag, stringFlag, type Command, type CommandContext } from './co
 export const reportCommand: Command = {
   name: 'report',
   summary: 'Tables and d3 SVG figures of a study (or of one run); results pages and the README table from the stores.',
-  usage:
-    'bitpoint report --db FILE [--study NAME | --study-file STUDY.json [--quick]] [--out DIR | --page DIR] [--answer FILE] [--json]\n' +
-    '       bitpoint report --run RUN_DIR [--out DIR] [--json]\n' +
-    '       bitpoint report --readme-table [--results DIR] [--into README.md]',
+  usage: 'bitpoint report (--db FILE [--study NAME | --study-file STUDY.json] [--out DIR | --page DIR] | --run RUN_DIR | --readme-table) [flags]',
   flags: {
-    db: { type: 'string' },
-    study: { type: 'string' },
-    'study-file': { type: 'string' },
-    quick: { type: 'boolean' },
-    out: { type: 'string' },
-    page: { type: 'string' },
-    answer: { type: 'string' },
-    run: { type: 'string' },
-    'readme-table': { type: 'boolean' },
-    results: { type: 'string' },
-    into: { type: 'string' },
+    db: { type: 'string', arg: 'FILE', description: 'the SQLite results store of a sweep' },
+    study: { type: 'string', arg: 'NAME', description: 'which study of the store', default: 'the only one' },
+    'study-file': { type: 'string', arg: 'FILE', description: 'take question, reference and names from this study file (edits need no new sweep)' },
+    quick: { type: 'boolean', description: 'with --study-file: its quick variant' },
+    out: { type: 'string', arg: 'DIR', description: 'where index.html, report.md and the SVG plots go', default: '<folder of --db>/report (or RUN_DIR/report)' },
+    page: { type: 'string', arg: 'DIR', description: 'write the study\'s results page DIR/<study>.md with its figures in DIR/<study>/ (needs --study-file)' },
+    answer: { type: 'string', arg: 'FILE', description: 'with --page: the answer prose with {{task/method:field}} placeholders', default: 'experiments/answers/<study>.md' },
+    run: { type: 'string', arg: 'DIR', description: 'draw one train run\'s curves and confusion heatmap instead' },
+    'readme-table': { type: 'boolean', description: 'print the headline table over every store in --results' },
+    results: { type: 'string', arg: 'DIR', description: 'with --readme-table: where the stores are', default: 'experiments/results' },
+    into: { type: 'string', arg: 'FILE', description: 'with --readme-table: write it between the markers of this file (README.md)' },
   },
+  examples: [
+    ['bitpoint report --db runs/bit-width/results.sqlite', 'tables and plots of the bit-width study'],
+    ['bitpoint report --db experiments/results/modelnet40.sqlite --study-file experiments/modelnet40.json --page experiments/results', "the study's results page"],
+    ['bitpoint report --run runs/my-run', "one run's curves and confusion heatmap"],
+  ],
   async run(ctx) {
     const runDir = stringFlag(ctx, 'run');
     if (runDir) return runReport(ctx, runDir);
     if (booleanFlag(ctx, 'readme-table')) return readmeTableReport(ctx);
     const dbFile = stringFlag(ctx, 'db');
-    if (!dbFile) throw new UsageError(`report: --db, --run or --readme-table is required\nusage: ${reportCommand.usage}`);
+    if (!dbFile) throw missing(reportCommand, '--db, --run or --readme-table is required');
     const pageDir = stringFlag(ctx, 'page');
     if (pageDir) return pageReport(ctx, dbFile, pageDir);
-    if (stringFlag(ctx, 'answer')) throw new UsageError(`report: --answer goes with --page\nusage: ${reportCommand.usage}`);
+    if (stringFlag(ctx, 'answer')) throw missing(reportCommand, '--answer goes with --page');
     const { ResultsStore } = await import('../experiments/store.ts');
     let study = stringFlag(ctx, 'study');
     const studyFile = stringFlag(ctx, 'study-file');
@@ -51,10 +53,10 @@ export const reportCommand: Command = {
     if (studyFile) {
       const { readStudyFile, studyInfoOf } = await import('../experiments/study.ts');
       info = studyInfoOf(readStudyFile(studyFile), booleanFlag(ctx, 'quick'));
-      if (study && study !== info.name) throw new UsageError(`report: --study ${study} is not the study of ${studyFile} (${info.name})`);
+      if (study && study !== info.name) throw new FlagValueError('study', study, `the study of ${studyFile} (${info.name})`);
       study = info.name;
     } else if (booleanFlag(ctx, 'quick')) {
-      throw new UsageError(`report: --quick goes with --study-file\nusage: ${reportCommand.usage}`);
+      throw missing(reportCommand, '--quick goes with --study-file');
     }
     if (!study) {
       const store = ResultsStore.open(dbFile, { readonly: true });

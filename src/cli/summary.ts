@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, FormatError, UsageError } from '../util/errors.ts';
-import { booleanFlag, numberFlag, stringFlag, type Command, type CommandContext } from './command.ts';
+import { booleanFlag, missing, numberFlag, stringFlag, type Command, type CommandContext } from './command.ts';
+import { BACKEND_FLAG, MODEL_NAMES, PRESET_NAMES } from './shared-flags.ts';
+import { RUN_CONFIG_RANGES } from '../train/run-config-ranges.ts';
 
 /**
  * `bitpoint summary (--run DIR | --model M --compress P) [--points N] [--classes K] [--json]`:
@@ -16,23 +18,28 @@ import { booleanFlag, numberFlag, stringFlag, type Command, type CommandContext 
 export const summaryCommand: Command = {
   name: 'summary',
   summary: 'Size and cost of a compressed model: bits, sparsity, packed bytes and MACs per layer; compression ratio.',
-  usage: 'bitpoint summary (--run DIR | --model M [--compress P]) [--points N] [--classes K] [--backend B] [--json]',
+  usage: 'bitpoint summary (--run DIR | --model NAME [--compress POLICY]) [flags]',
   flags: {
-    run: { type: 'string' },
-    model: { type: 'string' },
-    compress: { type: 'string' },
-    points: { type: 'string' },
-    classes: { type: 'string' },
+    run: { type: 'string', arg: 'DIR', description: "a run folder: its model, policy and trained weights" },
+    model: { type: 'string', arg: 'NAME', description: 'a fresh model instead of a run', values: MODEL_NAMES },
+    compress: { type: 'string', arg: 'POLICY', description: 'compression policy for --model', values: PRESET_NAMES, open: 'or a policy file', default: 'fp' },
+    points: { type: 'string', arg: 'N', description: 'points per cloud, for MACs', number: { integer: true, ...RUN_CONFIG_RANGES.points }, default: "the run's, else 1024" },
+    classes: { type: 'string', arg: 'K', description: 'classes of the classifier head', number: { integer: true, min: 2, max: 100_000 }, default: "the run's, else 40" },
+    backend: BACKEND_FLAG,
   },
+  examples: [
+    ['bitpoint summary --model pointnet --compress binary-bipointnet', 'bits, packed bytes and MACs per layer of a binary PointNet'],
+    ['bitpoint summary --run runs/pointnet --json', 'the same for a trained run, sparsity measured on its weights'],
+  ],
   async run(ctx) {
     const runDir = stringFlag(ctx, 'run');
     const modelFlag = stringFlag(ctx, 'model');
-    if (runDir && (modelFlag || stringFlag(ctx, 'compress'))) throw new UsageError(`summary: give --run, or --model with --compress, not both\nusage: ${summaryCommand.usage}`);
-    if (!runDir && !modelFlag) throw new UsageError(`summary: --run DIR or --model M is required\nusage: ${summaryCommand.usage}`);
+    if (runDir && (modelFlag || stringFlag(ctx, 'compress'))) throw missing(summaryCommand, 'give --run, or --model with --compress, not both');
+    if (!runDir && !modelFlag) throw missing(summaryCommand, '--run DIR or --model NAME is required');
     const source: RunSource = runDir ? readRunSource(runDir) : { model: modelFlag!, compress: stringFlag(ctx, 'compress') ?? 'fp', modelOptions: {}, points: undefined };
-    const points = numberFlag(ctx, 'points', { integer: true, min: 1 }) ?? source.points ?? 1024;
+    const points = numberFlag(ctx, 'points') ?? source.points ?? 1024;
     const runClasses = typeof source.modelOptions['numClasses'] === 'number' ? source.modelOptions['numClasses'] : undefined;
-    const numClasses = numberFlag(ctx, 'classes', { integer: true, min: 2 }) ?? runClasses ?? 40;
+    const numClasses = numberFlag(ctx, 'classes') ?? runClasses ?? 40;
 
     const { resolvePolicy } = await import('../compress/resolve.ts');
     const policy = resolvePolicy(source.compress);

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
-import { UsageError } from '../util/errors.ts';
-import { booleanFlag, numberFlag, stringFlag, type Command, type CommandContext } from './command.ts';
+import { FlagValueError, UsageError } from '../util/errors.ts';
+import { booleanFlag, missing, numberFlag, numberOrWordFlag, stringFlag, type Command, type CommandContext } from './command.ts';
+import { BACKEND_FLAG } from './shared-flags.ts';
+import { RUN_CONFIG_RANGES } from '../train/run-config-ranges.ts';
 
 /**
  * `bitpoint sweep experiments/NAME.json`: expands a study's grid into runs and trains them one
@@ -16,33 +18,39 @@ import { booleanFlag, numberFlag, stringFlag, type Command, type CommandContext 
 export const sweepCommand: Command = {
   name: 'sweep',
   summary: 'Run a study (experiments/NAME.json) as a resumable sweep; results in runs/<study>/results.sqlite.',
-  usage: 'bitpoint sweep STUDY.json [--quick] [--resume] [--seeds LIST] [--tasks LIST] [--methods LIST] [--db FILE] [--out DIR] [--dry-run] [--backend B] [--workers N] [--queue redis://HOST:PORT [--attempts N] [--lock-seconds S] [--max-carry-mb M]] [--json]',
+  usage: 'bitpoint sweep STUDY.json [flags]',
   flags: {
-    quick: { type: 'boolean' },
-    resume: { type: 'boolean' },
-    db: { type: 'string' },
-    out: { type: 'string' },
-    workers: { type: 'string' },
-    seeds: { type: 'string' },
-    tasks: { type: 'string' },
-    methods: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    queue: { type: 'string' },
-    'lock-seconds': { type: 'string' },
-    attempts: { type: 'string' },
-    'max-carry-mb': { type: 'string' },
+    quick: { type: 'boolean', description: "the study's quick variant (its own folder, runs/<study>-quick/)" },
+    resume: { type: 'boolean', description: 'skip finished runs, rerun failed ones, continue an interrupted one' },
+    'dry-run': { type: 'boolean', description: 'list the planned runs and their config hashes; train nothing' },
+    seeds: { type: 'string', arg: 'LIST', description: 'only these seeds (comma-separated)' },
+    tasks: { type: 'string', arg: 'LIST', description: 'only these task labels (comma-separated)' },
+    methods: { type: 'string', arg: 'LIST', description: 'only these method labels (comma-separated)' },
+    db: { type: 'string', arg: 'FILE', description: 'the SQLite results store', default: '<out>/results.sqlite' },
+    out: { type: 'string', arg: 'DIR', description: 'where the runs go', default: 'runs/<study>' },
+    backend: BACKEND_FLAG,
+    workers: { type: 'string', arg: 'N', description: "every run's worker threads (part of each config hash)", number: { integer: true, ...RUN_CONFIG_RANGES.workers, words: ['auto'] }, default: "the study's" },
+    queue: { type: 'string', arg: 'redis://HOST:PORT', description: 'spread the runs over `bitpoint worker` processes through this Redis queue (docs/scaling-out.md)' },
+    attempts: { type: 'string', arg: 'N', description: 'with --queue: tries per run before it is recorded as failed', number: { integer: true, min: 1, max: 100 }, default: '3' },
+    'lock-seconds': { type: 'string', arg: 'S', description: "with --queue: how long a silent worker keeps its run's lock", number: { min: 0.5, max: 86400 }, default: '30' },
+    'max-carry-mb': { type: 'string', arg: 'M', description: "with --queue and no shared runs folder: the largest source checkpoint carried through Redis", number: { min: 0, max: 4096 }, default: '128' },
   },
+  examples: [
+    ['bitpoint sweep experiments/bit-width.json --dry-run', 'the runs the study plans, with their config hashes'],
+    ['bitpoint sweep experiments/bit-width.json --quick --methods fp,binary', 'two methods of the quick variant; the rest can follow with --resume'],
+    ['bitpoint sweep experiments/bit-width.json --resume', 'continue after Ctrl-C or a failure'],
+  ],
   async run(ctx) {
     const file = ctx.positionals[0];
-    if (!file || ctx.positionals.length > 1) throw new UsageError(`sweep: give one study file\nusage: ${sweepCommand.usage}`);
+    if (!file || ctx.positionals.length > 1) throw missing(sweepCommand, 'give one study file');
     const { readStudyFile, expandStudy, studyInfoOf, sweepName } = await import('../experiments/study.ts');
     const study = readStudyFile(file);
     const quick = booleanFlag(ctx, 'quick');
     const override: Record<string, unknown> = {};
     const backend = stringFlag(ctx, 'backend');
     if (backend) override['backend'] = backend;
-    const workers = stringFlag(ctx, 'workers');
-    if (workers !== undefined) override['workers'] = workers === 'auto' ? 'auto' : numberFlag(ctx, 'workers', { integer: true, min: 0 });
+    const workers = numberOrWordFlag(ctx, 'workers');
+    if (workers !== undefined) override['workers'] = workers;
     const all = expandStudy(study, { quick, override });
     // Each selection flag keeps the runs whose label (or seed) it lists; unknown entries are errors.
     let runs = all;
@@ -56,7 +64,7 @@ export const sweepCommand: Command = {
       const wanted = value.split(',').map((text) => text.trim());
       const known = [...new Set(all.map(of))];
       const unknown = wanted.filter((entry) => !known.includes(entry));
-      if (unknown.length > 0) throw new UsageError(`--${flag}: ${unknown.join(', ')} not among the study's ${flag} (${known.join(', ')})`);
+      if (unknown.length > 0) throw new FlagValueError(flag, value, `among the study's ${flag} (${known.join(', ')}); not: ${unknown.join(', ')}`);
       runs = runs.filter((r) => wanted.includes(of(r)));
     }
     const name = sweepName(study, quick);
@@ -132,10 +140,10 @@ async function distributedSweep(url: string, ctx: CommandContext) {
   const connection = parseQueueUrl(url);
   const timings = {
     ...DEFAULT_TIMINGS,
-    lockSeconds: numberFlag(ctx, 'lock-seconds', { min: 0.5 }) ?? DEFAULT_TIMINGS.lockSeconds,
-    attempts: numberFlag(ctx, 'attempts', { integer: true, min: 1 }) ?? DEFAULT_TIMINGS.attempts,
+    lockSeconds: numberFlag(ctx, 'lock-seconds') ?? DEFAULT_TIMINGS.lockSeconds,
+    attempts: numberFlag(ctx, 'attempts') ?? DEFAULT_TIMINGS.attempts,
   };
-  const maxCarryBytes = Math.round((numberFlag(ctx, 'max-carry-mb', { min: 0 }) ?? DEFAULT_MAX_CARRY_MB) * 1e6);
+  const maxCarryBytes = Math.round((numberFlag(ctx, 'max-carry-mb') ?? DEFAULT_MAX_CARRY_MB) * 1e6);
   return {
     display: connection.display,
     run: (runs: Parameters<typeof runDistributedSweep>[0], common: Omit<Parameters<typeof runDistributedSweep>[1], 'connection' | 'timings' | 'maxCarryBytes'>) =>

@@ -1,7 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, UsageError } from '../util/errors.ts';
-import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts';
+import { FormatError } from '../util/errors.ts';
+import { readJsonFile } from '../util/json-file.ts';
+import { booleanFlag, missing, numberFlag, numberOrWordFlag, stringFlag, type Command } from './command.ts';
+import { BACKEND_FLAG, DATASET_NAMES, MODEL_NAMES, PRESET_NAMES } from './shared-flags.ts';
+import { RUN_CONFIG_RANGES as RANGES } from '../train/run-config-ranges.ts';
+
+const OPTIMIZERS = async () => (await import('../train/optimizers/index.ts')).OPTIMIZER_NAMES;
+const SCHEDULES = async () => (await import('../train/schedules.ts')).SCHEDULE_NAMES;
 
 /**
  * `bitpoint train`: one training run from a JSON config, flags, or both (flags override the file).
@@ -10,29 +16,33 @@ import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts'
 export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a model; writes runs/<name>/ (config, environment, metrics.jsonl, checkpoints, result.json).',
-  usage:
-    'bitpoint train [--config FILE] [--model M] [--dataset D] [--compress P] [--epochs N] [--batch-size N] [--points N] ' +
-    '[--optimizer adam|sgd] [--lr X] [--schedule cosine|step|constant] [--seed N] [--backend B] [--workers N] [--validation F] [--init-from RUN[:best|last]] [--distill RUN[:best|last]] [--name NAME] [--out DIR] [--resume] [--json]',
+  usage: 'bitpoint train (--config FILE | --model NAME | --resume --out DIR) [flags]',
   flags: {
-    config: { type: 'string' },
-    model: { type: 'string' },
-    dataset: { type: 'string' },
-    compress: { type: 'string' },
-    epochs: { type: 'string' },
-    'batch-size': { type: 'string' },
-    points: { type: 'string' },
-    optimizer: { type: 'string' },
-    lr: { type: 'string' },
-    schedule: { type: 'string' },
-    seed: { type: 'string' },
-    workers: { type: 'string' },
-    validation: { type: 'string' },
-    'init-from': { type: 'string' },
-    distill: { type: 'string' },
-    name: { type: 'string' },
-    out: { type: 'string' },
-    resume: { type: 'boolean' },
+    config: { type: 'string', arg: 'FILE', description: 'run config (JSON; schema: schemas/run-config.schema.json); flags override its keys' },
+    model: { type: 'string', arg: 'NAME', description: 'the model to train', values: MODEL_NAMES },
+    dataset: { type: 'string', arg: 'NAME', description: 'training data', values: DATASET_NAMES, open: 'or a data set folder', default: 'mnist for mnist-*, synth-seg for *-seg, else synth-cls' },
+    compress: { type: 'string', arg: 'POLICY', description: 'compression policy', values: PRESET_NAMES, open: 'or a policy file', default: 'fp' },
+    epochs: { type: 'string', arg: 'N', description: 'passes over the training split', number: { integer: true, ...RANGES.epochs }, default: '20' },
+    'batch-size': { type: 'string', arg: 'N', description: 'samples per step', number: { integer: true, ...RANGES.batchSize }, default: '32' },
+    points: { type: 'string', arg: 'N', description: 'points sampled per cloud', number: { integer: true, ...RANGES.points }, default: '1024' },
+    optimizer: { type: 'string', arg: 'NAME', description: 'optimizer', values: OPTIMIZERS, default: 'adam' },
+    lr: { type: 'string', arg: 'X', description: 'learning rate (peak of the schedule)', number: RANGES.lr, default: '0.001' },
+    schedule: { type: 'string', arg: 'NAME', description: 'learning-rate schedule (cosine decays over the run)', values: SCHEDULES, default: 'cosine' },
+    seed: { type: 'string', arg: 'N', description: 'random seed (initialization, batches, augmentation)', number: { integer: true, ...RANGES.seed }, default: '1' },
+    backend: BACKEND_FLAG,
+    workers: { type: 'string', arg: 'N', description: 'worker threads for data parallelism (auto: one per extra core on wasm/cpu)', number: { integer: true, ...RANGES.workers, words: ['auto'] }, default: 'auto' },
+    validation: { type: 'string', arg: 'F', description: 'fraction of the training split held out to choose the best checkpoint on', number: RANGES.validation, default: 'none (best on test)' },
+    'init-from': { type: 'string', arg: 'RUN[:best|last]', description: "start from another run's weights (fine-tuning)" },
+    distill: { type: 'string', arg: 'RUN[:best|last]', description: 'distill from a trained teacher run' },
+    name: { type: 'string', arg: 'NAME', description: 'run name (letters, digits, . _ - ; at most 100 characters)', default: 'the model name' },
+    out: { type: 'string', arg: 'DIR', description: 'run folder', default: 'runs/<name>' },
+    resume: { type: 'boolean', description: "continue the run in --out from its last checkpoint (Ctrl-C saves one)" },
   },
+  examples: [
+    ['bitpoint train --model pointnet --compress binary-bipointnet --epochs 40', 'a BiPointNet-style binary PointNet on synth-cls, into runs/pointnet/'],
+    ['bitpoint train --config run.json --seed 2 --name fp-seed2', 'a run config from a file, with two keys overridden'],
+    ['bitpoint train --resume --out runs/pointnet', 'continue an interrupted run'],
+  ],
   async run(ctx) {
     const { parseRunConfig } = await import('../train/run-config.ts');
     const { runTraining, InterruptedError } = await import('../train/run.ts');
@@ -41,7 +51,7 @@ export const trainCommand: Command = {
     if (configFile) raw = readJsonObject(configFile);
     const out = stringFlag(ctx, 'out');
     if (!configFile && !stringFlag(ctx, 'model') && !(ctx.flags['resume'] && out)) {
-      throw new UsageError(`train: give --config FILE or --model NAME\nusage: ${trainCommand.usage}`);
+      throw missing(trainCommand, 'give --config FILE or --model NAME (or --resume with --out DIR)');
     }
     if (booleanFlag(ctx, 'resume') && out && !configFile && existsSync(join(out, 'config.json'))) raw = readJsonObject(join(out, 'config.json'));
     const set = (key: string, value: unknown) => {
@@ -50,20 +60,19 @@ export const trainCommand: Command = {
     set('model', stringFlag(ctx, 'model'));
     set('dataset', stringFlag(ctx, 'dataset'));
     set('compress', stringFlag(ctx, 'compress'));
-    set('epochs', numberFlag(ctx, 'epochs', { integer: true, min: 1 }));
-    set('batchSize', numberFlag(ctx, 'batch-size', { integer: true, min: 1 }));
-    set('points', numberFlag(ctx, 'points', { integer: true, min: 1 }));
-    set('seed', numberFlag(ctx, 'seed', { integer: true, min: 0 }));
+    set('epochs', numberFlag(ctx, 'epochs'));
+    set('batchSize', numberFlag(ctx, 'batch-size'));
+    set('points', numberFlag(ctx, 'points'));
+    set('seed', numberFlag(ctx, 'seed'));
     set('backend', stringFlag(ctx, 'backend'));
     set('name', stringFlag(ctx, 'name'));
     set('initFrom', stringFlag(ctx, 'init-from'));
     set('distill', stringFlag(ctx, 'distill'));
-    set('validation', numberFlag(ctx, 'validation', { min: 0 }));
-    const workers = stringFlag(ctx, 'workers');
-    if (workers !== undefined) set('workers', workers === 'auto' ? 'auto' : numberFlag(ctx, 'workers', { integer: true, min: 0 }));
+    set('validation', numberFlag(ctx, 'validation'));
+    set('workers', numberOrWordFlag(ctx, 'workers'));
     const optimizer = stringFlag(ctx, 'optimizer');
     if (optimizer) raw['optimizer'] = { ...(typeof raw['optimizer'] === 'object' ? (raw['optimizer'] as object) : {}), name: optimizer };
-    const lr = numberFlag(ctx, 'lr', { min: 0 });
+    const lr = numberFlag(ctx, 'lr');
     const scheduleName = stringFlag(ctx, 'schedule');
     if (lr !== undefined || scheduleName) {
       const previous = typeof raw['schedule'] === 'object' && raw['schedule'] ? (raw['schedule'] as Record<string, unknown>) : { name: 'cosine', lr: 0.001 };
@@ -114,17 +123,7 @@ function pct(value: number | undefined): string {
 }
 
 function readJsonObject(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError('', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Record<string, unknown>;
-  } catch (error) {
-    throw new ConfigError('', `${file} is not valid JSON: ${(error as Error).message}`);
-  }
+  const value = readJsonFile(file);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FormatError(file, 'must hold one JSON object (a run config)');
+  return value as Record<string, unknown>;
 }

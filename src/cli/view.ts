@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
-import { BitpointError, UsageError } from '../util/errors.ts';
+import { BitpointError } from '../util/errors.ts';
 import { booleanFlag, numberFlag, stringFlag, type Command } from './command.ts';
 
 /**
@@ -312,17 +312,20 @@ function serverUrl(httpServer: { address(): unknown } | null, host: string): str
 export const viewCommand: Command = {
   name: 'view',
   summary: 'Open the viewer: per-point predictions of several models side by side (three.js, d3), served on 127.0.0.1.',
-  usage: 'bitpoint view [--dir DIR] [--port N] [--dev] [--build [--out DIR]] [--json]',
+  usage: 'bitpoint view [flags]',
   flags: {
-    dir: { type: 'string' },
-    port: { type: 'string' },
-    dev: { type: 'boolean' },
-    build: { type: 'boolean' },
-    out: { type: 'string' },
+    dir: { type: 'string', arg: 'DIR', description: 'folder of prediction PLY files and packed models to offer', default: 'runs/demo/predictions' },
+    port: { type: 'string', arg: 'N', description: 'port on 127.0.0.1 (0: any free one)', number: { integer: true, min: 0, max: 65535 }, default: '0' },
+    dev: { type: 'boolean', description: "run Vite's dev server (edits reload the page)" },
+    build: { type: 'boolean', description: 'only build the static viewer, with DIR copied in, into --out' },
+    out: { type: 'string', arg: 'DIR', description: 'where --build writes the site', default: 'viewer/dist' },
   },
+  examples: [
+    ['bitpoint view', "the demo's predictions in the browser"],
+    ['bitpoint view --dir runs/mine/predictions --port 8080', 'your own predictions on a fixed port'],
+  ],
   async run(ctx) {
-    const port = numberFlag(ctx, 'port', { integer: true, min: 0 });
-    if (port !== undefined && port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+    const port = numberFlag(ctx, 'port');
     const explicitDir = stringFlag(ctx, 'dir');
     const dir = explicitDir ?? DEFAULT_DIR;
     if (!existsSync(dir)) {

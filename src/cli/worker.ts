@@ -10,14 +10,15 @@ import { numberFlag, stringFlag, type Command } from './command.ts';
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'Train runs of distributed sweeps taken from a Redis queue (see docs/scaling-out.md).',
-  usage: 'bitpoint worker --queue redis://HOST:6379 [--concurrency N] [--runs-dir DIR] [--name NAME] [--lock-seconds S] [--backend B]',
+  usage: 'bitpoint worker --queue redis://HOST:6379 [flags]',
   flags: {
-    queue: { type: 'string' },
-    concurrency: { type: 'string' },
-    'runs-dir': { type: 'string' },
-    name: { type: 'string' },
-    'lock-seconds': { type: 'string' },
+    queue: { type: 'string', arg: 'redis://HOST:PORT', description: "the Redis the sweep's coordinator enqueues into (redis:// or rediss://, user:pass@ allowed) (required)" },
+    concurrency: { type: 'string', arg: 'N', description: 'runs trained at once by this worker', number: { integer: true, min: 1, max: 64 }, default: '1' },
+    'runs-dir': { type: 'string', arg: 'DIR', description: 'where run folders go (<DIR>/<study>/<run>); a folder shared by every worker lets dependent runs read their source directly', default: 'runs' },
+    name: { type: 'string', arg: 'NAME', description: 'how this worker appears in progress and run records', default: 'host name and pid' },
+    'lock-seconds': { type: 'string', arg: 'S', description: 'how long a silent worker keeps its run before another takes it', number: { min: 0.5, max: 86400 }, default: '30' },
   },
+  examples: [['bitpoint worker --queue redis://lab-server:6379 --runs-dir /shared/runs --name box-1', 'train runs from the lab queue into a shared runs folder']],
   async run(ctx) {
     const url = stringFlag(ctx, 'queue');
     if (!url) throw new UsageError(`worker: --queue redis://HOST:PORT is required\nusage: ${workerCommand.usage}`);
@@ -31,8 +32,8 @@ export const workerCommand: Command = {
       connection: parseQueueUrl(url),
       runsDir: stringFlag(ctx, 'runs-dir') ?? 'runs',
       name,
-      concurrency: numberFlag(ctx, 'concurrency', { integer: true, min: 1 }) ?? 1,
-      timings: { ...DEFAULT_TIMINGS, lockSeconds: numberFlag(ctx, 'lock-seconds', { min: 0.5 }) ?? DEFAULT_TIMINGS.lockSeconds },
+      concurrency: numberFlag(ctx, 'concurrency') ?? 1,
+      timings: { ...DEFAULT_TIMINGS, lockSeconds: numberFlag(ctx, 'lock-seconds') ?? DEFAULT_TIMINGS.lockSeconds },
       log: ctx.log,
     });
     await new Promise<void>((resolve) => {

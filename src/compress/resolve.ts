@@ -9,8 +9,11 @@
  *
  * Node only (it reads files); the browser-safe parts are policy.ts and presets.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { ConfigError, FormatError } from '../util/errors.ts';
+import { existsSync } from 'node:fs';
+import { ConfigError } from '../util/errors.ts';
+import { readJsonFile } from '../util/json-file.ts';
+import { checkAgainst, withoutSchemaKey } from '../util/schema.ts';
+import { PolicySchema } from './policy-schema.ts';
 import { parsePolicy, type ResolvedPolicy } from './policy.ts';
 import { PRESET_NAMES, presetPolicy } from './presets.ts';
 
@@ -20,15 +23,12 @@ export function resolvePolicy(spec: unknown, path = 'compress'): ResolvedPolicy 
     const preset = presetPolicy(spec);
     if (preset) return parsePolicy(preset, `${path}(${spec})`);
     if (existsSync(spec)) {
-      let json: unknown;
-      try {
-        json = JSON.parse(readFileSync(spec, 'utf8'));
-      } catch (error) {
-        throw new FormatError(spec, `not valid JSON: ${(error as Error).message}`);
-      }
+      const json = withoutSchemaKey(readJsonFile(spec));
+      checkAgainst(PolicySchema, json, `${path}(${spec})`);
       return parsePolicy(json, `${path}(${spec})`);
     }
     throw new ConfigError(path, `'${spec}' is neither a compression preset (${PRESET_NAMES.join(', ')}) nor an existing policy file`);
   }
+  checkAgainst(PolicySchema, spec, path);
   return parsePolicy(spec, path);
 }

@@ -32,12 +32,14 @@
  * weight and temperature (the run folder is filled in when the teacher has completed).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolvePolicy } from '../compress/resolve.ts';
 import { modelRevision } from '../models/revisions.ts';
 import { parseInitializer, type InitializerSpec } from '../nn/init/index.ts';
 import { parseRunConfig, type RunConfig } from '../train/run-config.ts';
 import { ConfigReader } from '../util/config-reader.ts';
+import { readJsonFile } from '../util/json-file.ts';
+import { checkAgainst, withoutSchemaKey } from '../util/schema.ts';
+import { StudySchema } from './study-schema.ts';
 import { ConfigError } from '../util/errors.ts';
 import type { StudyInfo } from './store.ts';
 
@@ -135,19 +137,14 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const GRID_KEYS = ['model', 'dataset', 'compress', 'seed', 'name', 'initFrom'];
 
 export function readStudyFile(file: string): Study {
-  let text: string;
+  const raw = readJsonFile(file);
   try {
-    text = readFileSync(file, 'utf8');
+    return parseStudy(raw);
   } catch (error) {
-    throw new ConfigError('', `cannot read study ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    // the file is part of the message: "study experiments/x.json: config methods.2.bits: …"
+    if (error instanceof ConfigError) throw new ConfigError(error.path, error.problem, file);
+    throw error;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError('', `study ${file} is not valid JSON: ${(error as Error).message}`);
-  }
-  return parseStudy(raw);
 }
 
 /** What the report says of a study (its question, references), as the sweep records it in the store. */
@@ -163,6 +160,8 @@ export function methodReferences(study: Pick<Study, 'methods'>): Record<string, 
 
 /** Validates a study; every error names the key path (`methods.2.bits`). */
 export function parseStudy(raw: unknown): Study {
+  raw = withoutSchemaKey(raw);
+  checkAgainst(StudySchema, raw, '');
   const r = new ConfigReader(raw, '');
   const name = label(r.string('name'), 'name');
   const question = r.string('question');

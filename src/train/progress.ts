@@ -28,7 +28,42 @@ export class ProgressLine {
   }
 
   finish(status: string): void {
-    if (this.interactive) process.stderr.write('\r\x1b[K');
+    this.clear();
     this.log(`${this.label} ${status}`);
   }
+
+  /** Removes the bar without a closing line (a step inside a longer one, e.g. an evaluation). */
+  clear(): void {
+    if (this.interactive) process.stderr.write('\r\x1b[K');
+  }
+}
+
+/**
+ * Elapsed time and ETA of a whole run, from the epochs this process has trained (a resumed run
+ * does not count the time before the interruption towards its pace).
+ *
+ *   const clock = new RunClock(startEpoch, config.epochs);
+ *   clock.epochDone(epoch)   // "elapsed 2 min 10 s, ETA 6 min 30 s"
+ */
+export class RunClock {
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly firstEpoch: number,
+    private readonly epochs: number,
+  ) {}
+
+  epochDone(epoch: number): string {
+    const elapsed = (performance.now() - this.started) / 1000;
+    const done = epoch + 1 - this.firstEpoch;
+    const remaining = this.epochs - epoch - 1;
+    const eta = remaining > 0 && done > 0 ? `, ETA ${formatDuration((elapsed / done) * remaining)}` : '';
+    return `elapsed ${formatDuration(elapsed)}${eta}`;
+  }
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(0)} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }

@@ -3,6 +3,8 @@ import type { PointNetEncoderWidths } from '../models/pointnet-encoder.ts';
 import type { PoolFrom } from '../models/pointnet.ts';
 import { parseInitializer, type InitializerSpec } from '../nn/init/index.ts';
 import { ConfigReader } from '../util/config-reader.ts';
+import { checkAgainst, withoutSchemaKey } from '../util/schema.ts';
+import { RunConfigSchema } from './run-config-schema.ts';
 import { ConfigError } from '../util/errors.ts';
 import { parseClipConfig } from './clip.ts';
 import { parseOptimizerConfig } from './optimizers/index.ts';
@@ -105,6 +107,9 @@ export function parseDistillConfig(raw: unknown, path: string): DistillConfig {
 
 /** Validates a run config (from JSON or flags), fills defaults, and names the path of any bad key. */
 export function parseRunConfig(raw: unknown, path = ''): RunConfig {
+  raw = withoutSchemaKey(raw);
+  // the schema checks every key's type and range; what follows fills in defaults and cross-key rules
+  checkAgainst(RunConfigSchema, raw, path);
   const r = new ConfigReader(raw, path);
   const model = r.string('model');
   const dataset = r.string('dataset', { default: model.startsWith('mnist') ? 'mnist' : model.endsWith('-seg') ? 'synth-seg' : 'synth-cls' });

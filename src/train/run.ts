@@ -21,7 +21,7 @@ import { DataParallel } from './parallel/data-parallel.ts';
 import type { ReplicaSpec } from './parallel/messages.ts';
 import { buildCompressedModel } from './parallel/replica.ts';
 import { batchStream } from './pipeline.ts';
-import { ProgressLine } from './progress.ts';
+import { ProgressLine, RunClock } from './progress.ts';
 import type { RunConfig } from './run-config.ts';
 import { createSchedule } from './schedules.ts';
 import { reseedStochasticModules } from './stochastic.ts';
@@ -118,7 +118,8 @@ async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await rename(temporary, file);
 }
 
-function workerCount(config: RunConfig, backend: BackendInfo): number {
+/** The worker threads a run (or an evaluation) uses: the config's count, or one per extra core on single-threaded backends. */
+export function workerCount(config: Pick<RunConfig, 'workers'>, backend: BackendInfo): number {
   if (config.workers !== 'auto') return config.workers;
   // Native backends use every core themselves; wasm and cpu run one thread under Node.
   return backend.name === 'wasm' || backend.name === 'cpu' ? Math.max(0, availableParallelism() - 1) : 0;
@@ -134,6 +135,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   const started = performance.now();
   const { log } = options;
   const backend = await useBackend(config.backend);
+  for (const fallback of backend.fallbacks ?? []) log(`backend: ${fallback}; using ${backend.name}`);
   const datasetOptions = { points: Math.max(config.points, 1024), syntheticRoot: options.syntheticRoot, logger: log };
   const trainSplit = await openDataset(config.dataset, { ...datasetOptions, split: 'train' });
   const { train, validation } = config.validation ? holdOut(trainSplit, config.validation) : { train: trainSplit, validation: null };
@@ -168,6 +170,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     backend: backend.name,
     backend_package: backend.package,
     kernel_fixes: backend.kernelFixes,
+    ...(backend.fallbacks ? { backend_fallbacks: backend.fallbacks } : {}),
     tfjs: backend.tfjsVersion,
     node: process.version,
     platform: platform(),
@@ -228,7 +231,18 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     });
   };
   const predict = (batch: Parameters<Trainer['predict']>[0]) => (parallel ? parallel.predict(trainer, batch) : trainer.predict(batch));
-  const evaluate = (dataset: Dataset = test) => evaluateDataset(predict, dataset, { batchSize: config.batchSize, config });
+  const evaluate = async (dataset: Dataset = test, label = 'test') => {
+    const progress = new ProgressLine(`  evaluating ${label}`, batchCount(dataset.size, config.batchSize, false), log);
+    let batches = 0;
+    const evaluation = await evaluateDataset(predict, dataset, { batchSize: config.batchSize, config, onBatch: () => progress.update(++batches, '') });
+    progress.clear();
+    return evaluation;
+  };
+  log(
+    `train ${config.name}: ${config.model} on ${config.dataset} (${train.size} training${validation ? `, ${validation.size} validation` : ''}, ${test.size} test samples), ` +
+      `${config.epochs} epochs of ${stepsPerEpoch} steps, backend ${backend.name}, ${workers} worker threads, into ${options.outDir}`,
+  );
+  const clock = new RunClock(startEpoch, config.epochs);
 
   try {
     for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
@@ -274,7 +288,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
       }
       skipBatches = 0;
       const trainSeconds = (performance.now() - epochStart) / 1000;
-      progress.finish(`loss ${(lossSum / Math.max(samples, 1)).toFixed(4)} acc ${(correct / Math.max(count, 1)).toFixed(3)}`);
+      progress.finish(`loss ${(lossSum / Math.max(samples, 1)).toFixed(4)} acc ${(correct / Math.max(count, 1)).toFixed(3)} (${clock.epochDone(epoch)})`);
       const line: EpochMetrics = {
         epoch,
         train_loss: lossSum / Math.max(samples, 1),
@@ -287,7 +301,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
       const last = epoch === config.epochs - 1;
       if (last || (epoch + 1) % config.evalEvery === 0) {
         if (validation) {
-          line.validation = await evaluate(validation);
+          line.validation = await evaluate(validation, 'validation');
           log(`  validation ${describeMetric(line.validation)}`);
         }
         line.test = await evaluate();
@@ -339,7 +353,8 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
 
 function describeMetric(evaluation: Evaluation): string {
   const metric = primaryMetric(evaluation);
-  return evaluation.task === 'segmentation' ? `instance mIoU ${metric.toFixed(4)}` : `accuracy ${metric.toFixed(4)}`;
+  // the same form as the result line on stdout: a percentage with two decimals
+  return `${evaluation.task === 'segmentation' ? 'instance mIoU' : 'accuracy'} ${(metric * 100).toFixed(2)} %`;
 }
 
 async function readHistory(file: string): Promise<EpochMetrics[]> {

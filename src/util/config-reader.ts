@@ -1,3 +1,4 @@
+import { clip } from './clip.ts';
 import { ConfigError } from './errors.ts';
 
 /**
@@ -26,7 +27,9 @@ export class ConfigReader {
     return this.path ? `${this.path}.${key}` : key;
   }
 
+  /** Whether the key is set (and marks it as known, so `done()` lists it among the valid keys). */
   has(key: string): boolean {
+    this.seen.add(key);
     return this.object[key] !== undefined;
   }
 
@@ -102,7 +105,7 @@ export class ConfigReader {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'string') return `'${clip(value)}'`;
   if (typeof value === 'object') return 'an object';
-  return String(value);
+  return clip(value);
 }

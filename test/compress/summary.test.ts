@@ -18,7 +18,7 @@ async function runSummary(argv: string[]): Promise<{ status: number; out: string
   let out = '';
   let log = '';
   const ctx: CommandContext = {
-    ...parseCommandArgs(summaryCommand, argv),
+    ...(await parseCommandArgs(summaryCommand, argv)),
     out: (text) => (out += `${text}\n`),
     log: (text) => (log += `${text}\n`),
   };

@@ -301,8 +301,8 @@ describe('a method with its own reference', () => {
     expect(reference(fromFile.cells)).toBe('fp-long');
     expect(fromFile.study).toBe('schedules');
     const wrong = report(['--study-file', file, '--study', 'other']);
-    expect(wrong.status).toBe(2);
-    expect(wrong.stderr).toContain('--study other is not the study of');
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain("--study 'other': must be the study of");
   });
 
   it('must be a method of the study', () => {

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCommandArgs, type CommandContext } from '../../src/cli/command.ts';
 import { resumeCommand, sweepCommand } from '../../src/cli/sweep.ts';
-import { UsageError } from '../../src/util/errors.ts';
+import { FlagValueError } from '../../src/util/errors.ts';
 
 /** `bitpoint sweep --dry-run --json` with the selection flags: which runs of the grid it keeps. */
 async function plannedRuns(studyFile: string, flags: string[]): Promise<string[]> {
   let out = '';
-  const ctx: CommandContext = { ...parseCommandArgs(sweepCommand, [studyFile, '--dry-run', '--json', ...flags]), out: (text) => (out += text), log: () => {} };
+  const ctx: CommandContext = { ...(await parseCommandArgs(sweepCommand, [studyFile, '--dry-run', '--json', ...flags])), out: (text) => (out += text), log: () => {} };
   expect(await sweepCommand.run(ctx)).toBe(0);
   return (JSON.parse(out) as { runs: Array<{ name: string }> }).runs.map((run) => run.name);
 }
@@ -43,19 +43,19 @@ describe('sweep: --seeds, --tasks and --methods select part of the grid', () => 
     expect(await plannedRuns(studyFile, ['--tasks', 'deep', '--methods', 'fp', '--seeds', '1'])).toEqual(['deep__fp__s1']);
   });
 
-  it('an entry the study does not have is a usage error that lists the known ones', async () => {
-    const ctx = (flags: string[]): CommandContext => ({ ...parseCommandArgs(sweepCommand, [studyFile, '--dry-run', ...flags]), out: () => {}, log: () => {} });
-    await expect(sweepCommand.run(ctx(['--methods', 'fp,xnor']))).rejects.toThrow(UsageError);
-    await expect(sweepCommand.run(ctx(['--methods', 'fp,xnor']))).rejects.toThrow(/--methods: xnor not among the study's methods \(fp, binary, int4-ft\)/);
-    await expect(sweepCommand.run(ctx(['--tasks', 'wide']))).rejects.toThrow(/--tasks: wide .*\(deep, compact\)/);
-    await expect(sweepCommand.run(ctx(['--seeds', '3']))).rejects.toThrow(/--seeds: 3 .*\(1, 2\)/);
+  it('an entry the study does not have is a bad flag value that lists the known ones', async () => {
+    const ctx = async (flags: string[]): Promise<CommandContext> => ({ ...(await parseCommandArgs(sweepCommand, [studyFile, '--dry-run', ...flags])), out: () => {}, log: () => {} });
+    await expect(sweepCommand.run(await ctx(['--methods', 'fp,xnor']))).rejects.toThrow(FlagValueError);
+    await expect(sweepCommand.run(await ctx(['--methods', 'fp,xnor']))).rejects.toThrow(/--methods 'fp,xnor': must be among the study's methods \(fp, binary, int4-ft\); not: xnor/);
+    await expect(sweepCommand.run(await ctx(['--tasks', 'wide']))).rejects.toThrow(/--tasks 'wide': .*\(deep, compact\)/);
+    await expect(sweepCommand.run(await ctx(['--seeds', '3']))).rejects.toThrow(/--seeds '3': .*\(1, 2\)/);
   });
 
-  it('after an interrupt, the hint repeats the selection and the flags that are part of each run\'s identity', () => {
+  it('after an interrupt, the hint repeats the selection and the flags that are part of each run\'s identity', async () => {
     const flags = (argv: string[]) => parseCommandArgs(sweepCommand, [studyFile, ...argv]);
-    expect(resumeCommand('s.json', flags(['--methods', 'binary', '--seeds', '2', '--workers', '0', '--backend', 'cpu', '--out', 'runs/x']))).toBe(
+    expect(resumeCommand('s.json', await flags(['--methods', 'binary', '--seeds', '2', '--workers', '0', '--backend', 'cpu', '--out', 'runs/x']))).toBe(
       'bitpoint sweep s.json --seeds 2 --methods binary --backend cpu --workers 0 --out runs/x --resume',
     );
-    expect(resumeCommand('s.json', flags(['--quick']))).toBe('bitpoint sweep s.json --quick --resume');
+    expect(resumeCommand('s.json', await flags(['--quick']))).toBe('bitpoint sweep s.json --quick --resume');
   });
 });

@@ -49,9 +49,9 @@ describe('bitpoint activations on a trained 4-bit run', () => {
     expect(table.stdout).toMatch(/head\.fc1\.linear\s+lsq 4b/);
   });
 
-  it('a bad split is a usage error', () => {
+  it('a bad split is a bad flag value (exit 1) that names the valid ones', () => {
     const result = run(['activations', '--run', runDir, '--split', 'validation']);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/--split must be test or train/);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe("bitpoint: --split 'validation': must be one of test, train\n");
   });
 });

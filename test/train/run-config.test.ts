@@ -40,7 +40,7 @@ describe('run config', () => {
     const plain = parseRunConfig({ model: 'pointnet' });
     expect(plain.validation).toBeUndefined();
     expect(JSON.stringify(plain)).not.toContain('validation');
-    expect(rejection({ model: 'pointnet', validation: 0 })).toMatchObject({ path: 'validation', message: expect.stringMatching(/leave it out/) });
+    expect(rejection({ model: 'pointnet', validation: 0 })).toMatchObject({ path: 'validation', message: 'config validation: must be a number > 0 and ≤ 0.9, got 0' });
     expect(rejection({ model: 'pointnet', validation: 0.95 }).path).toBe('validation');
     expect(rejection({ model: 'pointnet', validation: '10%' }).path).toBe('validation');
   });

@@ -129,6 +129,6 @@ describe('inspect stays light', () => {
   it('no file argument is a usage error (exit 2)', () => {
     const result = bitpoint('inspect');
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/usage: bitpoint inspect FILE/);
+    expect(result.stderr).toMatch(/inspect: give exactly one file \(see 'bitpoint inspect --help'\)/);
   });
 });
