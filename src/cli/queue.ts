@@ -10,8 +10,8 @@ export const queueCommand: Command = {
   summary: 'Show a distributed sweep queue: jobs, workers and each study\'s progress (status).',
   usage: 'bitpoint queue status --queue redis://HOST:6379 [--study NAME] [--json]',
   flags: {
-    queue: { type: 'string' },
-    study: { type: 'string' },
+    queue: { type: 'string', arg: 'redis://HOST:PORT', description: 'the Redis the sweeps enqueue into (required)' },
+    study: { type: 'string', arg: 'NAME', description: 'only this study', default: 'every study on the queue' },
   },
   async run(ctx) {
     const [action] = ctx.positionals;
