@@ -68,7 +68,12 @@ export class Trainer {
     return result;
   }
 
-  computeGradients(batch: Batch): GradientResult {
+  /**
+   * `lossScale` multiplies the loss before differentiating: a data-parallel shard of b of the
+   * batch's B samples uses b/B, so its gradients are its share of the whole batch's and add up.
+   */
+  computeGradients(batch: Batch, options: { lossScale?: number } = {}): GradientResult {
+    const lossScale = options.lossScale ?? 1;
     this.model.train();
     const variables = this.trainable.map((p) => p.variable);
     const pathOf = new Map(this.trainable.map((p) => [p.variable.name, p.path]));
@@ -85,7 +90,8 @@ export class Trainer {
         const soft = distillationLoss(output.logits, teacherLogits, distill.temperature);
         loss = tf.add(tf.mul(loss, 1 - distill.weight), tf.mul(soft, distill.weight)) as tf.Scalar;
       }
-      return output.auxiliaryLoss ? (tf.add(loss, output.auxiliaryLoss) as tf.Scalar) : loss;
+      const total = output.auxiliaryLoss ? (tf.add(loss, output.auxiliaryLoss) as tf.Scalar) : loss;
+      return lossScale === 1 ? total : (tf.mul(total, lossScale) as tf.Scalar);
     }, variables);
     teacherLogits?.dispose();
     const loss = value.dataSync()[0]!;

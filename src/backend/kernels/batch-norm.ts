@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { JS_KERNEL_BACKENDS, kernelIO, type KernelIO } from '../kernel-io.ts';
 import { simdKernelsFor, type SimdKernels } from '../simd/simd-kernels.ts';
+import { currentReplicaGroup, type ReplicaGroup } from '../../nn/ops/replica-group.ts';
 
 /**
  * Training-mode batch normalization over all axes but the last, optionally fused with the ReLU
@@ -12,6 +13,10 @@ import { simdKernelsFor, type SimdKernels } from '../simd/simd-kernels.ts';
  *   backward: g = dy (masked by y > 0 when fused)
  *             dβ = Σ g,  dγ = Σ g·x̂,  dx = γ/√(σ²+ε) · (g − dβ/M − x̂·dγ/M)
  * dx is computed as a·g + b·x + d with per-channel a, b, d, which is one multiply-add per term.
+ *
+ * In a data-parallel step (nn/ops/replica-group.ts) the per-channel sums of both directions are
+ * combined over every shard of the batch, so μ, σ² and dx are the whole batch's; dγ and dβ stay
+ * this shard's share, and the shares add up to the whole batch's over the replicas.
  */
 export const BATCH_NORM_TRAIN_KERNEL = 'BitpointBatchNormTrain';
 export const BATCH_NORM_GRAD_KERNEL = 'BitpointBatchNormGrad';
@@ -177,6 +182,54 @@ function backwardInput(
   }
 }
 
+/**
+ * Sums per channel over every shard of the batch, as `moments` gives them for one shard, moved to
+ * a common shift: the first row of the first shard, which is the first row of the whole batch, so
+ * the statistics come out exactly as one process computes them (a channel that is constant over
+ * the batch keeps a variance of exactly 0 and its mean exactly its value).
+ */
+function wholeBatchMoments(group: ReplicaGroup, rows: number, shift: Float32Array, sum: Float64Array, squares: Float64Array): { rows: number; shift: Float32Array; sum: Float64Array; squares: Float64Array } {
+  const channels = shift.length;
+  const own = new Float64Array(1 + 3 * channels);
+  own[0] = rows;
+  own.set(shift, 1);
+  own.set(sum, 1 + channels);
+  own.set(squares, 1 + 2 * channels);
+  const shards = group.gather(own);
+  const common = Float32Array.from(shards[0]!.subarray(1, 1 + channels));
+  const total = { rows: 0, shift: common, sum: new Float64Array(channels), squares: new Float64Array(channels) };
+  for (const shard of shards) {
+    const n = shard[0]!;
+    total.rows += n;
+    for (let c = 0; c < channels; c++) {
+      // Σ(x − s₀) = Σ(x − s) + n·(s − s₀);  Σ(x − s₀)² = Σ(x − s)² + 2(s − s₀)·Σ(x − s) + n·(s − s₀)²
+      const moved = shard[1 + c]! - common[c]!;
+      const shardSum = shard[1 + channels + c]!;
+      total.sum[c]! += shardSum + n * moved;
+      total.squares[c]! += shard[1 + 2 * channels + c]! + 2 * moved * shardSum + n * moved * moved;
+    }
+  }
+  return total;
+}
+
+/** Σ g and Σ g·x per channel over every shard of the batch, and its row count. */
+function wholeBatchSums(group: ReplicaGroup, rows: number, sumG: Float64Array, sumGx: Float64Array): { rows: number; sumG: Float64Array; sumGx: Float64Array } {
+  const channels = sumG.length;
+  const own = new Float64Array(1 + 2 * channels);
+  own[0] = rows;
+  own.set(sumG, 1);
+  own.set(sumGx, 1 + channels);
+  const total = { rows: 0, sumG: new Float64Array(channels), sumGx: new Float64Array(channels) };
+  for (const shard of group.gather(own)) {
+    total.rows += shard[0]!;
+    for (let c = 0; c < channels; c++) {
+      total.sumG[c]! += shard[1 + c]!;
+      total.sumGx[c]! += shard[1 + channels + c]!;
+    }
+  }
+  return total;
+}
+
 function registerKernels(backendName: string): void {
   tf.registerKernel({
     kernelName: BATCH_NORM_TRAIN_KERNEL,
@@ -192,7 +245,10 @@ function registerKernels(backendName: string): void {
       const varInfo = io.alloc([channels], 'float32');
       // Moments around the first row: E[x²] − E[x]² would cancel badly when |μ| ≫ σ.
       const shift = (io.view(x) as Float32Array).slice(0, channels);
-      const [sum, squares] = moments(io, simd, x, shift);
+      const [shardSum, shardSquares] = moments(io, simd, x, shift);
+      const group = currentReplicaGroup();
+      const whole = group ? wholeBatchMoments(group, rows, shift, shardSum, shardSquares) : { rows, shift, sum: shardSum, squares: shardSquares };
+      const { sum, squares } = whole;
       const g = io.view(gamma) as Float32Array;
       const bt = io.view(beta) as Float32Array;
       const meanOut = io.view(meanInfo) as Float32Array;
@@ -200,9 +256,9 @@ function registerKernels(backendName: string): void {
       const scale = new Float32Array(channels);
       const bias = new Float32Array(channels);
       for (let c = 0; c < channels; c++) {
-        const shiftedMean = sum[c]! / rows;
-        const variance = Math.max(squares[c]! / rows - shiftedMean * shiftedMean, 0);
-        const mean = shift[c]! + shiftedMean;
+        const shiftedMean = sum[c]! / whole.rows;
+        const variance = Math.max(squares[c]! / whole.rows - shiftedMean * shiftedMean, 0);
+        const mean = whole.shift[c]! + shiftedMean;
         meanOut[c] = mean;
         varOut[c] = variance;
         scale[c] = g[c]! / Math.sqrt(variance + epsilon);
@@ -226,7 +282,10 @@ function registerKernels(backendName: string): void {
       const dxInfo = io.alloc(x.shape, 'float32');
       const dGammaInfo = io.alloc([channels], 'float32');
       const dBetaInfo = io.alloc([channels], 'float32');
-      const [sumG, sumGx] = backwardSums(io, simd, dy, x, mask);
+      const [shardSumG, shardSumGx] = backwardSums(io, simd, dy, x, mask);
+      const group = currentReplicaGroup();
+      const whole = group ? wholeBatchSums(group, rows, shardSumG, shardSumGx) : { rows, sumG: shardSumG, sumGx: shardSumGx };
+      const { sumG, sumGx } = whole;
       const g = io.view(gamma) as Float32Array;
       const mu = io.view(mean) as Float32Array;
       const v = io.view(variance) as Float32Array;
@@ -239,11 +298,11 @@ function registerKernels(backendName: string): void {
         const invStd = 1 / Math.sqrt(v[c]! + epsilon);
         // Σ g·x̂ = (Σ g·x − μ·Σ g)/σ
         const sumGxhat = (sumGx[c]! - mu[c]! * sumG[c]!) * invStd;
-        dBeta[c] = sumG[c]!;
-        dGamma[c] = sumGxhat;
+        dBeta[c] = shardSumG[c]!;
+        dGamma[c] = group ? (shardSumGx[c]! - mu[c]! * shardSumG[c]!) * invStd : sumGxhat;
         const k = g[c]! * invStd;
-        const meanG = sumG[c]! / rows;
-        const meanGxhat = sumGxhat / rows;
+        const meanG = sumG[c]! / whole.rows;
+        const meanGxhat = sumGxhat / whole.rows;
         // dx = k·(g − meanG − x̂·meanGxhat), x̂ = (x − μ)·invStd
         a[c] = k;
         b[c] = -k * invStd * meanGxhat;

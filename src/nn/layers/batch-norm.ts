@@ -47,8 +47,7 @@ export class BatchNorm extends Module {
         return relu ? tf.relu(y) : y;
       });
     }
-    const { y, mean, variance } = batchNormTraining(x, gamma, beta, this.epsilon, { relu });
-    const count = x.size / this.channels;
+    const { y, mean, variance, count } = batchNormTraining(x, gamma, beta, this.epsilon, { relu });
     tf.tidy(() => {
       const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
       this.runningMean.assign(tf.add(tf.mul(this.runningMean.variable, 1 - this.momentum), tf.mul(mean, this.momentum)));

@@ -21,16 +21,31 @@ export interface ReplicaSpec {
   labelSmoothing?: number;
   /** Knowledge distillation: every replica loads the teacher run itself. */
   distill?: DistillConfig;
-  /** Index of this replica (0 is the main thread); seeds its dropout stream. */
+  /** Index of this replica (0 is the main thread): its slot in the shared gather. */
   replica: number;
 }
 
+/** Where a replica's shard sits in the whole batch, for BatchNorm and dropout (nn/ops/replica-group.ts). */
+export interface ShardPlace {
+  offset: number;
+  total: number;
+  /** Replicas with a non-empty shard this step (the first ones). */
+  parties: number;
+}
+
 export type ToWorker =
-  | { type: 'init'; spec: ReplicaSpec }
+  | {
+      type: 'init';
+      spec: ReplicaSpec;
+      /** Shared memory of the replicas' all-gather (shared-gather.ts), and how many replicas use it. */
+      gather: SharedArrayBuffer;
+      replicas: number;
+    }
   | {
       type: 'step';
-      /** Global step, for the dropout streams of this replica. */
+      /** Global step, for the dropout streams. */
       step: number;
+      shard: ShardPlace;
       /** Every parameter (trainable and state) in `namedParameters()` order. */
       parameters: Float32Array[];
       inputs: TensorData;
@@ -52,10 +67,8 @@ export type FromWorker =
       loss: number;
       correct: number;
       count: number;
-      /** Gradients of the trainable parameters, by path. */
+      /** This shard's share of the whole batch's gradients of the trainable parameters, by path. */
       gradients: Array<[string, Float32Array]>;
-      /** Non-trainable state after the step (BatchNorm running statistics, masks). */
-      state: Array<[string, Float32Array]>;
     }
   | { type: 'logits'; logits: TensorData }
   | { type: 'error'; message: string };
