@@ -9,7 +9,7 @@ import { holdOut } from '../data/datasets/hold-out.ts';
 import type { Dataset } from '../data/datasets/dataset.ts';
 import { presetPolicy, summarizeModel, type ModelSummary } from '../compress/index.ts';
 import { resolvePolicy } from '../compress/resolve.ts';
-import { BitpointError, TrainingError } from '../util/errors.ts';
+import { BitpointError, ConfigError, TrainingError } from '../util/errors.ts';
 import { FlipRatio } from '../compress/quantizers/flip-ratio.ts';
 import { captureModelState, listed, loadCheckpoint, restoreModelState, saveCheckpoint } from './checkpoint.ts';
 import { loadTeacher } from './distillation.ts';
@@ -120,7 +120,13 @@ async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
 }
 
 function workerCount(config: RunConfig, backend: BackendInfo): number {
-  if (config.workers !== 'auto') return config.workers;
+  if (config.workers !== 'auto') {
+    // Synchronized BatchNorm, which keeps the numbers independent of the worker count, is a wasm/cpu kernel.
+    if (config.workers > 0 && backend.name !== 'wasm' && backend.name !== 'cpu') {
+      throw new ConfigError('workers', `data-parallel workers need the wasm or cpu backend, not '${backend.name}' (which uses every core itself): use workers 0`);
+    }
+    return config.workers;
+  }
   // Native backends use every core themselves; wasm and cpu run one thread under Node.
   return backend.name === 'wasm' || backend.name === 'cpu' ? Math.max(0, availableParallelism() - 1) : 0;
 }

@@ -27,7 +27,9 @@ interface Outcome {
 /** `steps` Adam updates of a fresh model on fixed batches, with `workers` workers (0: main thread alone). */
 async function train(spec: Spec, workers: number, batches: Array<{ inputs: tf.Tensor; targets: tf.Tensor }>): Promise<Outcome> {
   const model = buildReplicaModel({ ...spec, replica: 0 });
-  const trainer = new Trainer(model, { optimizer: createOptimizer({ name: 'adam' }), learningRate: () => 1e-3 });
+  // SGD with momentum: Adam's first steps are ±lr for any gradient component above its ε, so it
+  // turns float-order noise in components whose true gradient is 0 into full-size steps.
+  const trainer = new Trainer(model, { optimizer: createOptimizer({ name: 'sgd', momentum: 0.9 }), learningRate: () => 0.01 });
   const parallel = workers > 0 ? await DataParallel.start(spec, workers, model.parameters()) : null;
   const losses: number[] = [];
   try {
