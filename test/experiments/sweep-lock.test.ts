@@ -72,6 +72,8 @@ describe('sweep lock', () => {
       studyFile,
       JSON.stringify({
         name: 'tiny',
+        question: 'Is a second sweep on a store in use refused?',
+        reference: 'fp',
         base: { points: 16, epochs: 1, batchSize: 2, workers: 0, backend: 'wasm', augment: false },
         tasks: [{ label: 'cls', model: 'pointnet-vanilla', dataset: data }],
         methods: [{ label: 'fp', compress: 'fp' }],

@@ -93,9 +93,9 @@ describe('resume rules', () => {
   it('an interrupted run resumes with the uninterrupted flip ratio and the duration of both sessions; stale temporaries go', async () => {
     const out = join(work, 'interrupted');
     const controller = new AbortController();
-    // Interrupt in the first epoch, after its third step (the progress line shows "3/N").
+    // Interrupt in the second epoch, after its first step (the progress line shows "1/N").
     const log = (line: string) => {
-      if (/^epoch 1\/2 \[.*\] 3\//.test(line)) controller.abort();
+      if (/^epoch 2\/2 \[.*\] 1\//.test(line)) controller.abort();
     };
     await expect(runTraining(config, { outDir: out, log, signal: controller.signal })).rejects.toThrow(InterruptedError);
     const checkpoint = await loadCheckpoint(join(out, 'checkpoints', 'last.safetensors'));
