@@ -59,9 +59,12 @@ export { ConfusionMatrix, PartSegmentationMeter, shapeIoU } from './train/metric
 export { evaluateDataset, type Evaluation } from './train/evaluate.ts';
 export { parseRunConfig, type RunConfig } from './train/run-config.ts';
 export { runTraining, type EpochMetrics, type RunResult } from './train/run.ts';
+export { RESUME_MAY_CHANGE } from './train/resume.ts';
 export { loadRunModel, type ModelCard } from './train/run-model.ts';
 export { modelLogits, predictCloud, withPredictions, type CloudLogits, type CloudPrediction } from './train/predict.ts';
 export { DataParallel } from './train/parallel/data-parallel.ts';
+// One sweep per results store at a time (shared by the sweep runner and queue coordinators).
+export { acquireSweepLock, sweepLockHolder, SweepLockedError, type SweepLockOwner } from './experiments/sweep-lock.ts';
 
 // Deploy: the packed model format and the bit-packed inference engine
 export { exportModel, ExportError } from './deploy/export.ts';

@@ -12,6 +12,7 @@
  * - Without `resume`, a store or folder that already holds any of these runs is an error.
  * - Aborting `signal` makes the run in progress save a checkpoint and stops the sweep
  *   (`InterruptedError`); the run stays 'running' so `resume` continues it.
+ * - One sweep per store at a time (sweep-lock.ts): a second one is refused before it changes anything.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -26,6 +27,7 @@ import { compressionFigures } from './compression.ts';
 import { weightHistograms } from './histograms.ts';
 import { runProcedure } from './procedures.ts';
 import { SweepProgress } from './progress.ts';
+import { acquireSweepLock } from './sweep-lock.ts';
 import { ResultsStore, type CompletedOutcome, type StudyInfo } from './store.ts';
 import { configHash, type PlannedRun } from './study.ts';
 
@@ -60,7 +62,15 @@ export interface SweepSummary {
 export async function runSweep(runs: readonly PlannedRun[], options: SweepOptions): Promise<SweepSummary> {
   const started = performance.now();
   const dbFile = options.dbFile ?? join(options.outDir, 'results.sqlite');
-  const store = ResultsStore.open(dbFile);
+  // Before the store or any folder is touched: a second sweep on the same store changes nothing.
+  const release = acquireSweepLock(dbFile);
+  let store: ResultsStore;
+  try {
+    store = ResultsStore.open(dbFile);
+  } catch (error) {
+    release();
+    throw error;
+  }
   try {
     if (!options.resume) refuseExisting(runs, store, options.outDir, dbFile);
     store.plan(runs);
@@ -103,6 +113,7 @@ export async function runSweep(runs: readonly PlannedRun[], options: SweepOption
     return summary;
   } finally {
     store.close();
+    release();
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, platform } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { buildCompressedModel } from './parallel/replica.ts';
 import { batchStream } from './pipeline.ts';
 import { ProgressLine, RunClock } from './progress.ts';
 import type { RunConfig } from './run-config.ts';
+import { assertResumable, removeStaleTemporaries } from './resume.ts';
 import { createSchedule } from './schedules.ts';
 import { reseedStochasticModules } from './stochastic.ts';
 import { Trainer } from './trainer.ts';
@@ -132,8 +133,17 @@ export function workerCount(config: Pick<RunConfig, 'workers'>, backend: Backend
  * uninterrupted run).
  */
 export async function runTraining(config: RunConfig, options: RunOptions): Promise<RunResult> {
-  const started = performance.now();
+  let started = performance.now();
   const { log } = options;
+  // Checked before anything is read or written: a refused resume leaves the folder as it was.
+  if (options.resume) {
+    assertResumable(options.outDir, config);
+    const finished = readFinishedResult(options.outDir);
+    if (finished) {
+      log(`${options.outDir} finished all ${finished.epochs} epochs already; nothing to resume`);
+      return finished;
+    }
+  }
   const backend = await useBackend(config.backend);
   for (const fallback of backend.fallbacks ?? []) log(`backend: ${fallback}; using ${backend.name}`);
   const datasetOptions = { points: Math.max(config.points, 1024), syntheticRoot: options.syntheticRoot, logger: log };
@@ -144,11 +154,12 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   if (train.size < config.batchSize) throw new TrainingError(`the training split of '${config.dataset}' has ${train.size} samples, fewer than one batch of ${config.batchSize}`);
 
   const checkpointDir = join(options.outDir, 'checkpoints');
-  await mkdir(checkpointDir, { recursive: true });
   const lastCheckpoint = join(checkpointDir, CHECKPOINT_LAST);
   if (!options.resume && existsSync(lastCheckpoint)) {
     throw new TrainingError(`${options.outDir} already holds a run; pass --resume to continue it or choose another --out`);
   }
+  await mkdir(checkpointDir, { recursive: true });
+  for (const file of removeStaleTemporaries(options.outDir, checkpointDir)) log(`removed ${file}, left behind by an interrupted session`);
 
   const spec = replicaSpec(config, train, backend);
   const stepsPerEpoch = batchCount(train.size, config.batchSize, true);
@@ -176,14 +187,12 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     platform: platform(),
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: availableParallelism(),
+    /** Worker threads this session used (what `workers: "auto"` resolved to): BatchNorm normalizes per shard, so the numbers depend on it. */
     workers: workerCount(config, backend),
   };
-  await writeJsonAtomic(join(options.outDir, 'config.json'), config);
-  await writeModelCard(options.outDir, modelCardFor(spec, train, config));
-  await writeJsonAtomic(join(options.outDir, 'environment.json'), environment);
 
   /** Running sums of the epoch in progress, kept in mid-epoch checkpoints so its metrics come out whole. */
-  type EpochSums = { lossSum: number; correct: number; count: number; samples: number; seconds: number };
+  type EpochSums = { lossSum: number; correct: number; count: number; samples: number; seconds: number; flipSum?: number; flipSteps?: number };
   let resumedSums: EpochSums | null = null;
   let startEpoch = 0;
   let skipBatches = 0;
@@ -191,7 +200,9 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   let best: RunResult['best'] = { epoch: -1, metric: -Infinity, on: selectOn };
   let history: EpochMetrics[] = [];
   const metricsFile = join(options.outDir, 'metrics.jsonl');
-  if (options.resume && existsSync(lastCheckpoint)) {
+  const resuming = options.resume === true && existsSync(lastCheckpoint);
+  if (resuming) {
+    // Loaded and checked against the model before anything in the folder changes.
     const checkpoint = await loadCheckpoint(lastCheckpoint);
     restoreModelState(model, checkpoint.tensors, lastCheckpoint);
     if (checkpoint.optimizer) optimizer.setState(checkpoint.optimizer);
@@ -201,10 +212,13 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     skipBatches = Number(meta['batchesDone'] ?? 0);
     best = (meta['best'] as typeof best) ?? best;
     resumedSums = (meta['epochSums'] as EpochSums | null | undefined) ?? null;
+    // Earlier sessions' time counts towards duration_s.
+    started -= Number(meta['durationSeconds'] ?? 0) * 1000;
     // Epochs finished after this checkpoint was written are redone, so their lines go.
     history = (await readHistory(metricsFile)).filter((m) => m.epoch < startEpoch);
     await writeFile(metricsFile, history.map((m) => JSON.stringify(m)).join('\n') + (history.length ? '\n' : ''));
-    log(`resuming ${options.outDir} at epoch ${startEpoch + 1}, batch ${skipBatches + 1} (step ${trainer.step})`);
+    const where = startEpoch >= config.epochs ? 'after its last epoch' : `at epoch ${startEpoch + 1}, batch ${skipBatches + 1}`;
+    log(`resuming ${options.outDir} ${where} (step ${trainer.step})`);
   } else {
     await writeFile(metricsFile, '');
     if (config.initFrom) {
@@ -217,8 +231,15 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
     }
   }
 
+  await writeJsonAtomic(join(options.outDir, 'config.json'), config);
+  await writeModelCard(options.outDir, modelCardFor(spec, train, config));
+  await writeJsonAtomic(join(options.outDir, 'environment.json'), environment);
+
   const flips = new FlipRatio(model);
   const trackFlips = flips.trackedLayers().length > 0;
+  // The next step's flips are counted against the codes the checkpoint holds, as they would have
+  // been against the same codes without the interruption.
+  if (trackFlips && resuming && trainer.step > 0) flips.update();
   const workers = workerCount(config, backend);
   const parallel = workers > 0 ? await DataParallel.start(spec, workers, model.parameters()) : null;
   const saveState = async (file: string, epoch: number, batchesDone: number, sums: EpochSums | null) => {
@@ -227,7 +248,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
       optimizer: optimizer.getState(),
       epoch,
       step: trainer.step,
-      metadata: { batchesDone, best, epochSums: sums, config: config.name },
+      metadata: { batchesDone, best, epochSums: sums, config: config.name, durationSeconds: (performance.now() - started) / 1000 },
     });
   };
   const predict = (batch: Parameters<Trainer['predict']>[0]) => (parallel ? parallel.predict(trainer, batch) : trainer.predict(batch));
@@ -247,13 +268,11 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   try {
     for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
       const progress = new ProgressLine(`epoch ${epoch + 1}/${config.epochs}`, stepsPerEpoch, log);
-      let { lossSum, correct, count, samples, seconds: earlierSeconds } = resumedSums ?? { lossSum: 0, correct: 0, count: 0, samples: 0, seconds: 0 };
+      let { lossSum, correct, count, samples, seconds: earlierSeconds, flipSum = 0, flipSteps = 0 } = resumedSums ?? { lossSum: 0, correct: 0, count: 0, samples: 0, seconds: 0 };
       resumedSums = null;
       // Time already spent on this epoch before an interruption counts towards its samples/s.
       const epochStart = performance.now() - earlierSeconds * 1000;
       let batchIndex = 0;
-      let flipSum = 0;
-      let flipSteps = 0;
       for await (const batch of batchStream(train, { batchSize: config.batchSize, seed: config.seed, epoch, training: true, config })) {
         try {
           if (batchIndex < skipBatches) continue;
@@ -277,7 +296,7 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
           const seconds = (performance.now() - epochStart) / 1000;
           progress.update(batchIndex + 1, `loss ${(lossSum / samples).toFixed(4)} acc ${(correct / count).toFixed(3)} ${(samples / seconds).toFixed(1)} samples/s`);
           if (options.signal?.aborted) {
-            await saveState(lastCheckpoint, epoch, batchIndex + 1, { lossSum, correct, count, samples, seconds });
+            await saveState(lastCheckpoint, epoch, batchIndex + 1, { lossSum, correct, count, samples, seconds, flipSum, flipSteps });
             progress.finish('interrupted');
             throw new InterruptedError(`interrupted: checkpoint saved at epoch ${epoch + 1}, batch ${batchIndex + 1}; continue with --resume`);
           }
@@ -349,6 +368,18 @@ export async function runTraining(config: RunConfig, options: RunOptions): Promi
   await writeJsonAtomic(join(options.outDir, 'result.json'), result);
   model.dispose();
   return result;
+}
+
+/** result.json of a run that completed, or null. */
+function readFinishedResult(outDir: string): RunResult | null {
+  const file = join(outDir, 'result.json');
+  if (!existsSync(file)) return null;
+  try {
+    const result = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+    return result.status === 'completed' ? result : null;
+  } catch {
+    return null;
+  }
 }
 
 function describeMetric(evaluation: Evaluation): string {
