@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { BitpointError } from '../util/errors.ts';
+import { processAlive } from '../util/process-alive.ts';
 
 export class SweepLockedError extends BitpointError {}
 
@@ -87,14 +88,6 @@ function isStale(holder: SweepLockOwner): boolean {
   return holder.host === hostname() && holder.pid !== process.pid && !processAlive(holder.pid);
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function releaseIfOwn(file: string, text: string): void {
   // Only our own lock: a lock taken over as stale (we were presumed dead) is not ours to remove.

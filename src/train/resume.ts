@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrainingError } from '../util/errors.ts';
 import type { RunConfig } from './run-config.ts';
+import { processAlive } from '../util/process-alive.ts';
 
 /**
  * What `--resume` may change. The worker count does not change the numbers (data-parallel training
@@ -71,11 +72,3 @@ export function removeStaleTemporaries(...directories: string[]): string[] {
   return removed;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

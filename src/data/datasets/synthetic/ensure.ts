@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { generateSynthCls, synthClsInfo, type SynthClsOptions } from './generate-cls.ts';
 import { generateSynthSeg, synthSegInfo, type SynthSegOptions } from './generate-seg.ts';
 import { DEFAULT_SYNTH_SEED, SYNTH_MARKER_FILE } from './version.ts';
+import { processAlive } from '../../../util/process-alive.ts';
 
 /**
  * Makes sure the generated data sets exist under `root` (default `datasets/synthetic`):
@@ -116,17 +117,8 @@ function sameGenerator(marker: unknown, expected: { generator: string; version: 
 async function removeStaleTemporaries(root: string): Promise<void> {
   for (const name of await readdir(root)) {
     const match = /^\.synth-(?:cls|seg)\.(\d+)\.tmp$/.exec(name);
-    if (!match || isRunning(Number(match[1]))) continue;
+    if (!match || processAlive(Number(match[1]))) continue;
     await rm(join(root, name), { recursive: true, force: true });
   }
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    // Signal 0 only asks whether the process exists.
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
