@@ -36,7 +36,7 @@ const DEFAULT_DIR = join('runs', 'demo', 'predictions');
  */
 export const VIEWER_SOURCES = [
   VIEWER_ROOT,
-  ...['data/formats', 'data/transforms', 'util', 'deploy', 'experiments/prediction-index.ts', 'nn/ops/entropy-maximizing-offset.ts', 'backend/simd/kernels-binary.ts'].map((path) => resolve(VIEWER_ROOT, '../src', path)),
+  ...['data/formats', 'data/transforms', 'data/palette.ts', 'util', 'deploy', 'experiments/prediction-index.ts', 'nn/ops/entropy-maximizing-offset.ts', 'backend/simd/kernels-binary.ts'].map((path) => resolve(VIEWER_ROOT, '../src', path)),
 ];
 const MAX_FILES = 5000;
 

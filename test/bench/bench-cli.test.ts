@@ -121,6 +121,6 @@ describe('bitpoint bench load and infer', () => {
   it('names the benchmarks when none is given', () => {
     const result = run([]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/say which benchmark: train, epoch, load or infer/);
+    expect(result.stderr).toMatch(/say which benchmark: train, epoch, load, infer or queue/);
   });
 });
