@@ -1,19 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/backend/select.ts';
-import { applyPolicy } from '../../src/compress/policy.ts';
-import { resolvePolicy } from '../../src/compress/resolve.ts';
 import { Engine } from '../../src/deploy/engine/engine.ts';
 import { JsKernels } from '../../src/deploy/engine/js-kernels.ts';
 import type { EngineKernels } from '../../src/deploy/engine/kernels.ts';
 import { createWasmKernels } from '../../src/deploy/engine/wasm-kernels.ts';
-import { exportModel } from '../../src/deploy/export.ts';
 import { readPackedModel, writePackedModel } from '../../src/deploy/format.ts';
 import type { ProgramHeader } from '../../src/deploy/program.ts';
-import type { Model } from '../../src/models/model.ts';
-import { createModel } from '../../src/models/registry.ts';
 import { BatchNorm } from '../../src/nn/layers/batch-norm.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { buildTiny as build, randomInput as inputFor, type TinyModel as Built } from './tiny-models.ts';
 
 /**
  * The engine against the tfjs model it was exported from, on random inputs: every registry model
@@ -24,42 +20,6 @@ import { Rng } from '../../src/util/rng.ts';
 beforeAll(async () => {
   await useBackend('wasm');
 });
-
-function randomizeStatistics(model: Model, rng: Rng): void {
-  for (const [, module] of model.namedModules()) {
-    if (!(module instanceof BatchNorm)) continue;
-    const c = module.channels;
-    module.runningMean.assign(tf.tensor1d(Array.from({ length: c }, () => 0.2 * rng.normal())));
-    module.runningVar.assign(tf.tensor1d(Array.from({ length: c }, () => 0.5 + rng.uniform())));
-    module.gamma.assign(tf.tensor1d(Array.from({ length: c }, () => (rng.uniform() < 0.1 ? -1 : 1) * (0.5 + rng.uniform()))));
-    module.beta.assign(tf.tensor1d(Array.from({ length: c }, () => 0.1 * rng.normal())));
-  }
-}
-
-interface Built {
-  model: Model;
-  bytes: Uint8Array;
-}
-
-function build(name: string, policy: unknown, seed = 1, options: Record<string, unknown> = {}): Built {
-  const rng = new Rng(seed);
-  const model = createModel(name, { rng, numClasses: 5, ...options });
-  applyPolicy(model, resolvePolicy(policy), { rng });
-  // one training-mode pass initializes data-dependent quantizer state (LSR, LSQ activations)
-  tf.tidy(() => {
-    model.train(true);
-    model.forward({ inputs: inputFor(model, 4, 64, rng), categories: tf.tensor1d([0, 1, 0, 1], 'int32') });
-  });
-  randomizeStatistics(model, rng);
-  model.eval();
-  return { model, bytes: exportModel(model, name, { policy: typeof policy === 'string' ? policy : 'custom' }) };
-}
-
-function inputFor(model: Model, batch: number, points: number, rng: Rng): tf.Tensor {
-  const shape = [batch, ...model.exampleShape(points)];
-  const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => rng.normal()), shape);
-}
 
 let wasmKernels: EngineKernels;
 beforeAll(async () => {
